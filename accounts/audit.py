@@ -1,0 +1,62 @@
+"""The audit trail of consultations: every time ARS staff open a doctor's record, a row says who, what and when.
+
+Changes are already kept by django-simple-history; this records *reads*. The pages that show a personal record
+are listed once in `AUDITED_VIEWS` (view name → the kind of record and the URL argument naming it), whatever
+serves them (admin, ARS web pages, API), so a new page showing a doctor is audited by adding one line here.
+"""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import AccessLog
+from accounts.roles import is_ars_staff
+
+
+@dataclass(frozen=True)
+class AuditedView:
+    object_type: str
+    kwarg: str
+
+
+DOCTOR = "missions.doctor"
+
+AUDITED_VIEWS: dict[str, AuditedView] = {
+    "admin:missions_doctor_change": AuditedView(DOCTOR, "object_id"),
+    "admin:missions_doctor_history": AuditedView(DOCTOR, "object_id"),
+    "admin:missions_doctor_delete": AuditedView(DOCTOR, "object_id"),
+    "admin:accounts_user_change": AuditedView("accounts.user", "object_id"),
+    "api:doctor-detail": AuditedView(DOCTOR, "pk"),
+}
+
+
+def record_access(*, user, object_type: str, object_id: object, view_name: str, path: str) -> AccessLog:
+    return AccessLog.objects.create(
+        user=user, object_type=object_type, object_id=str(object_id)[:64], view_name=view_name, path=path[:500]
+    )
+
+
+class AccessLogMiddleware:
+    """After a successful `GET` of an audited page by ARS staff, records the consultation."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None or request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        audited = AUDITED_VIEWS.get(match.view_name)
+        if audited is None or audited.kwarg not in match.kwargs:
+            return response
+        user = getattr(request, "user", None)
+        if is_ars_staff(user):
+            record_access(
+                user=user,
+                object_type=audited.object_type,
+                object_id=match.kwargs[audited.kwarg],
+                view_name=match.view_name,
+                path=request.path,
+            )
+        return response

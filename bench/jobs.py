@@ -1,0 +1,175 @@
+"""Timed jobs the bench runs in a fresh Python process each (so that each peak RSS is that job's own):
+
+    python -m bench.jobs session EMAIL            → a logged-in session key (with the second factor passed)
+    python -m bench.jobs statement CPAM_ID MONTH  → generate that CPAM-month's statement from scratch, timed
+    python -m bench.jobs export FORMAT STMT_ID    → build the CSV (streamed), XLSX or PDF of a statement, timed
+    python -m bench.jobs export-sql STMT_ID       → the SQL of the CSV export's query (for COPY beside it)
+    python -m bench.jobs booking-sql DOCTOR SLOT  → the SQL statements of one booking transaction, rolled back
+
+Each prints one JSON object. The process runs with the bench environment (bench.environ.bench_env).
+"""
+
+import json
+import resource
+import sys
+import time
+from datetime import date
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 1024 / 1024
+
+
+def session(email: str) -> dict:
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+
+    user = get_user_model().objects.get(email=email)
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if "django_otp" in settings.INSTALLED_APPS:  # ARS staff must have passed their second factor
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    store.create()
+    return {"cookie": settings.SESSION_COOKIE_NAME, "key": store.session_key}
+
+
+def statement(cpam_id: int, month: str) -> dict:
+    from django.db import connection
+
+    from billing.models import Cpam, Statement
+    from billing.services import generate_statement
+
+    first = date.fromisoformat(month)
+    # From scratch: a draft of this CPAM-month (from an earlier run) is dropped first, untimed.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM billing_statementline WHERE statement_id IN "
+            "(SELECT id FROM billing_statement WHERE cpam_id = %s AND month = %s AND status = 'draft')",
+            [cpam_id, first],
+        )
+        cursor.execute(
+            "DELETE FROM billing_statement WHERE cpam_id = %s AND month = %s AND status = 'draft'", [cpam_id, first]
+        )
+    cpam = Cpam.objects.get(pk=cpam_id)
+    before = current_rss_mb()
+    started = time.perf_counter()
+    result = generate_statement(cpam, first)
+    seconds = time.perf_counter() - started
+    lines = Statement.objects.get(pk=result.pk).line_count if result else 0
+    return {
+        "seconds": round(seconds, 2),
+        "lines": lines,
+        "statement_id": result.pk if result else None,
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(rss_mb(), 1),
+    }
+
+
+def export(fmt: str, statement_id: int) -> dict:
+    from billing.exports import csv_rows, statement_pdf, statement_xlsx
+    from billing.models import Statement
+
+    stmt = Statement.objects.select_related("cpam__department").get(pk=statement_id)
+    before = current_rss_mb()
+    started = time.perf_counter()  # no tracemalloc here: it slows allocation-heavy code several times
+    size = 0
+    if fmt == "csv":
+        for chunk in csv_rows(stmt):  # what the streamed response sends, encoded as it does
+            size += len(chunk.encode("utf-8"))
+    elif fmt == "xlsx":
+        fh = statement_xlsx(stmt)
+        fh.seek(0, 2)
+        size = fh.tell()
+    elif fmt == "pdf":
+        size = len(statement_pdf(stmt))
+    else:
+        raise SystemExit(f"unknown format {fmt}")
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "bytes": size,
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(rss_mb(), 1),
+    }
+
+
+def export_sql(statement_id: int) -> dict:
+    """The CSV export's query with its parameters bound, as PostgreSQL would run it."""
+    import psycopg
+    from django.db import connection
+
+    from billing.exports.columns import FIELDS
+    from billing.models import Statement
+
+    stmt = Statement.objects.get(pk=statement_id)
+    qs = stmt.lines.order_by("doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence").values(*FIELDS)
+    sql, params = qs.query.sql_with_params()
+    connection.ensure_connection()
+    bound = psycopg.ClientCursor(connection.connection).mogrify(sql, params)
+    return {"sql": bound}
+
+
+def booking_sql(doctor_id: int, slot_id: int) -> dict:
+    """The statements one `book_slot` sends, captured and rolled back (to mirror them in pgbench)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from missions.models import Doctor
+    from missions.services import book_slot
+    from sites.models import Slot
+
+    doctor = Doctor.objects.select_related("user").get(pk=doctor_id)
+    slot = Slot.objects.get(pk=slot_id)
+    with CaptureQueriesContext(connection) as ctx:
+        try:
+            with transaction.atomic():
+                book_slot(doctor=doctor, slot=slot, by=doctor.user)
+                raise _Rollback
+        except _Rollback:
+            pass
+    return {"count": len(ctx.captured_queries), "sql": [q["sql"] for q in ctx.captured_queries]}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def main(argv: list[str]) -> None:
+    from bench.environ import setup_django
+
+    setup_django()
+    command, args = argv[0], argv[1:]
+    if command == "session":
+        out = session(args[0])
+    elif command == "statement":
+        out = statement(int(args[0]), args[1])
+    elif command == "export":
+        out = export(args[0], int(args[1]))
+    elif command == "export-sql":
+        out = export_sql(int(args[0]))
+    elif command == "booking-sql":
+        out = booking_sql(int(args[0]), int(args[1]))
+    else:
+        raise SystemExit(f"unknown job {command}")
+    json.dump(out, sys.stdout, default=str)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,67 @@
+-- The booking transaction of missions.services.book_slot, statement for statement, as pgbench runs it:
+-- what PostgreSQL alone can do for POST /api/v1/bookings/ on this machine (`python -m bench` runs it with
+-- -c 32 -j 2 and prints its rate beside ours). `python -m bench.jobs booking-sql DOCTOR SLOT` prints the
+-- statements Django actually sends, to check this mirror against.
+--
+-- Run with -M prepared (variables are bound as parameters, like a driver does).
+-- Variables (-D): dmin/dmax = validated doctors' ids, smin/smax = slots' ids.
+--
+-- To keep the data set stable while still paying for a real commit (WAL flush included), the row is inserted
+-- with status 'cancelled' — outside the partial unique index (doctor, date) of active bookings, so random
+-- (doctor, slot) pairs never collide — and the runner deletes every row pgbench wrote afterwards. A ROLLBACK
+-- instead would skip the commit's WAL flush, the largest single cost of this transaction, and flatter the
+-- database. The counts read the same rows the application reads.
+\set d random(:dmin, :dmax)
+\set s random(:smin, :smax)
+BEGIN;
+-- Lock order: the doctor row, then the slot row (with what the service reads alongside).
+SELECT d.id, d.status, d.user_id, u.email, c.insee_code, e.siren AS doctor_epci
+  FROM missions_doctor d
+  JOIN accounts_user u ON u.id = d.user_id
+  JOIN sites_commune c ON c.id = d.practice_commune_id
+  LEFT JOIN sites_epci e ON e.id = c.epci_id
+ WHERE d.id = :d FOR UPDATE OF d;
+SELECT s.date AS sdate, s.period AS speriod, s.zone_id AS szone, s.site_id AS ssite, s.capacity AS scap,
+       h.active AS site_active, z.siren AS zone_siren,
+       date_trunc('month', s.date)::date AS mfirst,
+       (date_trunc('month', s.date) + interval '1 month - 1 day')::date AS mlast
+  FROM sites_slot s
+  JOIN sites_hostsite h ON h.id = s.site_id
+  JOIN sites_zone z ON z.id = s.zone_id
+ WHERE s.id = :s FOR UPDATE OF s \gset
+-- R2: one active booking per doctor and date.
+SELECT 1 AS a FROM missions_booking
+ WHERE doctor_id = :d AND date = :sdate::date AND status IN ('requested', 'confirmed', 'completed') LIMIT 1;
+-- R1: days already booked in the month.
+SELECT sum(day_fraction) FROM missions_booking
+ WHERE doctor_id = :d AND date BETWEEN :mfirst::date AND :mlast::date AND status IN ('requested', 'confirmed', 'completed');
+-- R3: places taken on the slot.
+SELECT count(*) FROM missions_booking WHERE slot_id = :s AND status IN ('requested', 'confirmed', 'completed');
+SAVEPOINT book;
+INSERT INTO missions_booking (doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_own_zone,
+                              requested_at, requested_by_id, reason, late_cancellation, correction_reason)
+SELECT :d::bigint, :s::bigint, :szone::bigint, :sdate::date, :speriod::text, CASE WHEN :speriod::text = 'full_day' THEN 1 ELSE 0.5 END, 'cancelled',
+       false, now(), u.id, 'pgbench', false, ''
+  FROM missions_doctor d JOIN accounts_user u ON u.id = d.user_id WHERE d.id = :d
+RETURNING id AS bid \gset
+-- The audit trail (django-simple-history) writes one row per change.
+INSERT INTO missions_historicalbooking (id, doctor_id, slot_id, zone_id, date, period, day_fraction, status,
+       in_own_zone, requested_at, requested_by_id, reason, late_cancellation, correction_reason,
+       history_date, history_type, history_user_id)
+SELECT id, doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_own_zone, requested_at,
+       requested_by_id, reason, late_cancellation, correction_reason, now(), '+', requested_by_id
+  FROM missions_booking WHERE id = :bid;
+RELEASE SAVEPOINT book;
+-- The outbox: who to tell at the site, then one message per recipient.
+SELECT u.email FROM sites_sitemembership m JOIN accounts_user u ON u.id = m.user_id
+ WHERE m.site_id = :ssite AND u.is_active;
+INSERT INTO notifications_message (kind, recipient, subject, body_text, body_html, dedup_key, status, attempts,
+                                   last_error, created_at)
+VALUES ('booking_requested', 'lieu@bench.lieux.fr', 'Nouvelle demande de réservation',
+        repeat('Un médecin demande à venir. ', 20), repeat('<p>Un médecin demande à venir.</p>', 30),
+        'pgbench-' || :bid::text || '-site', 'pending', 0, '', now()),
+       ('booking_requested', 'accueil@bench.lieux.fr', 'Nouvelle demande de réservation',
+        repeat('Un médecin demande à venir. ', 20), repeat('<p>Un médecin demande à venir.</p>', 30),
+        'pgbench-' || :bid::text || '-contact', 'pending', 0, '', now())
+ON CONFLICT DO NOTHING;
+COMMIT;

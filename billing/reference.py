@@ -1,0 +1,91 @@
+"""Reference data of who pays and how much: the CPAM of each department and the flat rate, plus the one
+entry point that loads the whole reference data set (billing sits at the top of accounts ← sites ← missions
+← billing, so it may call the territory loaders of `sites.reference`)."""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from billing.models import Cpam, FlatRate
+from sites.models import Department, Region
+from sites.reference import DATA_DIR, CsvRow, ReferenceDataError, load_territory, load_zone_file, read_csv
+
+# The flat rate of the mission: 200 € for a full day worked (100 € a half-day), from 1 September 2025.
+FLAT_RATES = [(datetime.date(2025, 9, 1), Decimal("200.00"))]
+
+
+def load_cpams(rows: Iterable[CsvRow]) -> int:
+    """One CPAM per department (organismes.csv rows of type CPAM). A blank in the file never erases what
+    ARS staff typed (the CPAM e-mail addresses dedicated to the mission are not published yet)."""
+    departments = {d.code: d for d in Department.objects.all()}
+    existing = {c.department.code: c for c in Cpam.objects.select_related("department")}
+    fresh, changed, errors = [], [], []
+    for row in rows:
+        code = row["departement"].zfill(2) if row["departement"].isdigit() else row["departement"]
+        if code not in departments:
+            errors.append(f"Organismes, ligne {row.line} : département inconnu « {row['departement']} ».")
+            continue
+        values = {"name": row["nom"], "address": row["adresse"], "email": row["email"], "phone": row["telephone"]}
+        cpam = existing.get(code)
+        if cpam is None:
+            fresh.append(Cpam(department=departments[code], **values))
+            continue
+        updates = {field: value for field, value in values.items() if value and getattr(cpam, field) != value}
+        if updates:
+            for field, value in updates.items():
+                setattr(cpam, field, value)
+            changed.append(cpam)
+    if errors:
+        raise ReferenceDataError(errors)
+    Cpam.objects.bulk_create(fresh)
+    if changed:
+        Cpam.objects.bulk_update(changed, ["name", "address", "email", "phone"])
+    return len(fresh) + len(existing)
+
+
+def load_flat_rates() -> int:
+    """The flat rates in force; an existing rate (keyed by its start date) is left as it is."""
+    for valid_from, amount in FLAT_RATES:
+        FlatRate.objects.get_or_create(valid_from=valid_from, defaults={"amount": amount})
+    return len(FLAT_RATES)
+
+
+@dataclass
+class ReferenceReport:
+    departments: int
+    epcis: int
+    communes: int
+    zones: int
+    host_sites_created: int
+    cpams: int
+    flat_rates: int
+    zones_from_file: int = 0
+    host_sites_from_file: int = 0
+
+
+def load_reference_data(
+    data_dir: Path = DATA_DIR, *, region_code: str = "84", zones_file: Path | None = None
+) -> ReferenceReport:
+    """Load (or reload) every reference table, then the ARS's zone file if given. All or nothing."""
+    data_dir = Path(data_dir)
+    with transaction.atomic():
+        territory = load_territory(data_dir, region_code)
+        cpams = load_cpams(row for row in read_csv(data_dir / "organismes.csv") if row["type"] == "CPAM")
+        flat_rates = load_flat_rates()
+        report = ReferenceReport(
+            departments=territory.departments,
+            epcis=territory.epcis,
+            communes=territory.communes,
+            zones=territory.zones,
+            host_sites_created=territory.host_sites_created,
+            cpams=cpams,
+            flat_rates=flat_rates,
+        )
+        if zones_file is not None:
+            region = Region.objects.get(code=region_code)
+            report.zones_from_file, report.host_sites_from_file = load_zone_file(zones_file, region)
+    return report

@@ -1,0 +1,446 @@
+"""Every write on statements and dedicated billing numbers. The only way their state changes.
+
+Generation for (CPAM, month) restores, for every booking the CPAM pays, « the net of its lines = what is owed »
+(see StatementLine): it appends a line for each attested day not yet stated, dated up to the end of the month
+(so a late day lands in the next statement generated, with its own date of service), and a reversal for each
+stated day of an issued statement that is no longer owed as stated (R9). It runs under a lock on the CPAM row:
+two generations for one CPAM serialise, and (booking, sequence) being unique stops any day being stated twice.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import is_ars_staff
+from accounts.rules import Lifecycle, NotAllowed, RuleViolation
+from billing.models import Cpam, FlatRate, Statement, StatementLine, StatementStatus
+from billing.queries import can_record_billing_number, cpam_recipients, payer_department_lookup
+from billing.rates import RateTable, amount_for
+from missions.models import Booking, Doctor
+from missions.rules import MONTHS_FR
+from notifications.outbox import enqueue
+from sites.models import Period
+
+STATEMENT_LIFECYCLE = Lifecycle(
+    {
+        StatementStatus.DRAFT: {StatementStatus.ISSUED},
+        StatementStatus.ISSUED: {StatementStatus.PAID},
+        StatementStatus.PAID: set(),
+    },
+    labels=dict(StatementStatus.choices),
+)
+
+BATCH = 2000
+PERIOD_LABELS = dict(Period.choices)
+# What a reversal copies from the line it cancels.
+SNAPSHOT = (
+    "doctor_last_name",
+    "doctor_first_name",
+    "doctor_rpps",
+    "doctor_billing_number",
+    "date",
+    "period",
+    "period_label",
+    "site_name",
+    "site_finess",
+    "site_commune",
+    "zone_name",
+)
+ZERO = Decimal("0")
+LINE = StatementLine.Kind.LINE
+REVERSAL = StatementLine.Kind.REVERSAL
+COMPLETED = Booking.Status.COMPLETED
+
+
+def month_label(day: date) -> str:
+    return f"{MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def _statement_refused() -> RuleViolation:
+    return RuleViolation(
+        "statement_issued",
+        "Ce relevé est déjà émis : il ne change plus. Les journées attestées depuis et les corrections "
+        "iront dans le relevé du mois suivant.",
+    )
+
+
+# --- generation --------------------------------------------------------------------------------------------------
+
+
+def _rate_in_force(date_path: str) -> Subquery:
+    return Subquery(
+        FlatRate.objects.filter(valid_from__lte=OuterRef(date_path))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef(date_path)))
+        .order_by("-valid_from")
+        .values("amount")[:1]
+    )
+
+
+def _live_lines():
+    """Lines that state a day now: kind `line`, not reversed."""
+    return StatementLine.objects.filter(kind=LINE, reversal__isnull=True)
+
+
+def _drop_draft_tail(statement: Statement) -> None:
+    """Remove the lines of a draft that nothing stated later depends on, so they can be recomputed.
+
+    A draft's line is kept only when a later line of the same booking exists elsewhere (e.g. a reversal here
+    followed by a new line in another CPAM's statement): the alternating chain of each booking stays whole.
+    No reversal ever points at a draft's line (only issued lines are reversed): the tail goes with plain
+    DELETEs, without loading 100,000 objects to look for protected references.
+    """
+    later_elsewhere = (
+        StatementLine.objects.filter(booking=OuterRef("booking"))
+        .exclude(statement=statement)
+        .order_by("-sequence")
+        .values("sequence")[:1]
+    )
+    tail = statement.lines.annotate(outside=Coalesce(Subquery(later_elsewhere), 0)).filter(sequence__gt=F("outside"))
+    ids = list(tail.values_list("pk", flat=True))
+    table = connection.ops.quote_name(StatementLine._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+
+def _reversals(statement: Statement, rates: RateTable):
+    """Reversals of this CPAM's issued lines (dated up to the month's end) that are no longer owed as stated."""
+    stale = (
+        _live_lines()
+        .filter(statement__cpam_id=statement.cpam_id, date__lte=statement.month_end)
+        .exclude(statement__status=StatementStatus.DRAFT)
+        .annotate(rate_now=_rate_in_force("booking__date"))
+        .filter(
+            ~Q(booking__status=COMPLETED)
+            | ~Q(day_fraction=F("booking__day_fraction"))
+            | Q(rate_now__isnull=True)
+            | ~Q(rate=F("rate_now"))
+        )
+        .select_related("booking", "statement__cpam__department")
+        .order_by("pk")
+    )
+    for line in stale.iterator(chunk_size=BATCH):
+        booking = line.booking
+        if booking.status != COMPLETED:
+            why = f"attestation corrigée ({booking.get_status_display().lower()})"
+            if booking.correction_reason:
+                why += f" : {booking.correction_reason}"
+        else:
+            why = "forfait ou durée corrigé(e), journée refacturée sur une nouvelle ligne"
+        yield {
+            **{name: getattr(line, name) for name in SNAPSHOT},
+            "booking_id": booking.pk,
+            "kind": REVERSAL,
+            "sequence": line.sequence + 1,
+            "reverses_id": line.pk,
+            "day_fraction": -line.day_fraction,
+            "rate": line.rate,
+            "amount": -line.amount,
+            "note": f"Annule la ligne du relevé {line.statement.reference} : {why}"[:500],
+        }
+
+
+def _new_lines(statement: Statement, rates: RateTable):
+    """A line for every attested day this CPAM pays, dated up to the month's end, that no live line states.
+
+    Read as plain values (not model instances): a statement may hold 100,000 days."""
+    last_sequence = StatementLine.objects.filter(booking=OuterRef("pk")).order_by("-sequence").values("sequence")[:1]
+    days = (
+        Booking.objects.filter(status=COMPLETED, date__lte=statement.month_end)
+        .filter(**{f"{payer_department_lookup()}_id": statement.cpam.department_id})
+        .filter(~Exists(_live_lines().filter(booking=OuterRef("pk"))))
+        .annotate(last_sequence=Coalesce(Subquery(last_sequence), 0))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "last_sequence",
+            "doctor__last_name",
+            "doctor__first_name",
+            "doctor__rpps",
+            "doctor__billing_number",
+            "date",
+            "period",
+            "slot__site__name",
+            "slot__site__finess",
+            "slot__site__commune__name",
+            "zone__name",
+            "day_fraction",
+        )
+    )
+    for (
+        pk,
+        last,
+        last_name,
+        first_name,
+        rpps,
+        number,
+        day,
+        period,
+        site,
+        finess,
+        commune,
+        zone,
+        fraction,
+    ) in days.iterator(chunk_size=BATCH):
+        rate = rates.rate_for(day)
+        note = ""
+        if day < statement.month:
+            note = f"Journée de {month_label(day)} attestée ou corrigée après son relevé"
+        yield {
+            "booking_id": pk,
+            "kind": LINE,
+            "sequence": last + 1,
+            "reverses_id": None,
+            "doctor_last_name": last_name,
+            "doctor_first_name": first_name,
+            "doctor_rpps": rpps,
+            "doctor_billing_number": number,
+            "date": day,
+            "period": period,
+            "period_label": PERIOD_LABELS.get(period, period),
+            "site_name": site,
+            "site_finess": finess or "",
+            "site_commune": commune,
+            "zone_name": zone,
+            "day_fraction": fraction,
+            "rate": rate,
+            "amount": amount_for(rate, fraction),
+            "note": note,
+        }
+
+
+def _insert(statement: Statement, rows) -> None:
+    """Write lines in batches; the statement row is written before the first batch, only if there is one."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            _write_batch(statement, batch)
+            batch = []
+    if batch:
+        _write_batch(statement, batch)
+
+
+def _write_batch(statement: Statement, rows: list[dict]) -> None:
+    """One prepared INSERT run over the batch (executemany): the ORM's bulk_create spends most of its time
+    preparing each of the 20 values of each row, which is several minutes for 100,000 lines."""
+    if statement.pk is None:
+        statement.save()
+    ops = connection.ops
+    adapt = {
+        "DateField": ops.adapt_datefield_value,
+        "DateTimeField": ops.adapt_datetimefield_value,
+    }
+    fields = [f for f in StatementLine._meta.concrete_fields if not f.primary_key]
+    adapters = [adapt.get(f.get_internal_type()) for f in fields]
+    common = {"statement_id": statement.pk, "created_at": timezone.now()}
+    params = []
+    for row in rows:
+        row = {**row, **common}
+        params.append(
+            tuple(
+                adapter(row[f.attname]) if adapter else row[f.attname]
+                for f, adapter in zip(fields, adapters, strict=True)
+            )
+        )
+    table = ops.quote_name(StatementLine._meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", params)
+
+
+def _refresh_totals(statement: Statement) -> None:
+    """Totals summed as Decimal in Python from the snapshot lines (no floating point, whatever the database)."""
+    count, days, amount = 0, ZERO, ZERO
+    for line_days, line_amount in statement.lines.values_list("day_fraction", "amount").iterator(chunk_size=BATCH):
+        count, days, amount = count + 1, days + line_days, amount + line_amount
+    statement.line_count = count
+    statement.total_days = days
+    statement.total_amount = amount
+
+
+def _require_ars_or_job(by) -> None:
+    if by is not None and not is_ars_staff(by):
+        raise NotAllowed("Seule l'équipe ARS peut générer ou émettre les relevés des CPAM.")
+
+
+def _first_of_month(month: date) -> date:
+    month = month.replace(day=1)
+    if month > timezone.localdate():
+        raise RuleViolation("month_in_future", f"Le mois de {month_label(month)} n'a pas encore commencé.")
+    return month
+
+
+def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
+    """Create or refresh the draft statement of `cpam` for `month`; None when there is nothing to state.
+
+    Idempotent: run twice, it yields the same lines. An issued or paid statement is refused (`statement_issued`).
+    `by` is the ARS staff member acting, or None for the monthly job.
+    """
+    _require_ars_or_job(by)
+    month = _first_of_month(month)
+    rates = RateTable.load()
+    with transaction.atomic():
+        cpam = Cpam.objects.select_for_update(of=("self",)).select_related("department").get(pk=cpam.pk)
+        statement = Statement.objects.select_for_update().filter(cpam=cpam, month=month).first()
+        if statement is not None and statement.is_frozen:
+            raise _statement_refused()
+        now = timezone.now()
+        if statement is None:
+            statement = Statement(cpam=cpam, month=month, generated_at=now, generated_by=by)
+        else:
+            statement.cpam = cpam
+            _drop_draft_tail(statement)
+        statement._history_user = by
+        _insert(statement, _reversals(statement, rates))
+        _insert(statement, _new_lines(statement, rates))
+        if statement.pk is None:
+            return None
+        _refresh_totals(statement)
+        if statement.line_count == 0:
+            statement.delete()
+            return None
+        statement.generated_at, statement.generated_by = now, by
+        statement.save()
+    return statement
+
+
+@dataclass
+class GenerationResult:
+    statements: list[Statement] = field(default_factory=list)  # created or refreshed drafts
+    already_issued: list[Statement] = field(default_factory=list)  # left untouched (R9)
+
+
+def generate_statements(month: date, *, by=None) -> GenerationResult:
+    """Generate the month's statement of every CPAM with something to state; issued ones are left alone."""
+    _require_ars_or_job(by)
+    month = _first_of_month(month)
+    result = GenerationResult()
+    issued = {
+        s.cpam_id: s
+        for s in Statement.objects.filter(month=month).exclude(status=StatementStatus.DRAFT).select_related("cpam")
+    }
+    for cpam in Cpam.objects.select_related("department").order_by("department__code"):
+        if cpam.pk in issued:
+            result.already_issued.append(issued[cpam.pk])
+            continue
+        try:
+            statement = generate_statement(cpam, month, by=by)
+        except RuleViolation as exc:
+            if exc.code != "statement_issued":  # issued meanwhile by someone else: leave it
+                raise
+            continue
+        if statement is not None:
+            result.statements.append(statement)
+    return result
+
+
+# --- lifecycle -----------------------------------------------------------------------------------------------------
+
+
+def _lock(statement: Statement) -> Statement:
+    return Statement.objects.select_for_update(of=("self",)).select_related("cpam__department").get(pk=statement.pk)
+
+
+def statement_url(statement: Statement) -> str:
+    return settings.SITE_URL + reverse("billing:statement_detail", args=[statement.pk])
+
+
+def issue_statement(statement: Statement, *, by) -> Statement:
+    """ARS staff issue a draft: from now on it never changes (R9), and its CPAM is told where to find it."""
+    _require_ars_or_job(by)
+    if by is None:
+        raise NotAllowed("Un relevé est émis par une personne de l'équipe ARS.")
+    with transaction.atomic():
+        statement = _lock(statement)
+        STATEMENT_LIFECYCLE.check(statement.status, StatementStatus.ISSUED)
+        if statement.month_end >= timezone.localdate():
+            raise RuleViolation(
+                "month_not_over",
+                f"Le mois de {month_label(statement.month)} n'est pas terminé : "
+                "son relevé ne peut être émis qu'à partir du 1er du mois suivant.",
+            )
+        statement.status = StatementStatus.ISSUED
+        statement.issued_at = timezone.now()
+        statement.issued_by = by
+        statement._history_user = by
+        statement.save()
+        enqueue(
+            "statement_issued",
+            to=cpam_recipients(statement.cpam),
+            context={
+                "statement": statement,
+                "cpam": statement.cpam,
+                "month_label": month_label(statement.month),
+                "url": statement_url(statement),
+            },
+            dedup_key=f"statement:{statement.pk}:issued",
+        )
+    return statement
+
+
+def can_mark_paid(user, statement: Statement) -> bool:
+    if is_ars_staff(user):
+        return True
+    return bool(user and user.is_authenticated) and statement.cpam.memberships.filter(user=user).exists()
+
+
+def mark_statement_paid(statement: Statement, *, by) -> Statement:
+    """An agent of the statement's CPAM (or ARS staff) records that it has been paid."""
+    if not can_mark_paid(by, statement):
+        raise NotAllowed("Seuls les agents de la CPAM de ce relevé peuvent le marquer payé.")
+    with transaction.atomic():
+        statement = _lock(statement)
+        STATEMENT_LIFECYCLE.check(statement.status, StatementStatus.PAID)
+        statement.status = StatementStatus.PAID
+        statement.paid_at = timezone.now()
+        statement.paid_by = by
+        statement._history_user = by
+        statement.save()
+    return statement
+
+
+# --- dedicated billing number ----------------------------------------------------------------------------------
+
+# The Assurance Maladie number of a doctor is 9 digits today; we accept 8 to 20 digits (the width of the field)
+# so that a format change at the CNAM does not block agents, and we drop the spaces, dots and dashes people type.
+BILLING_NUMBER_RE = re.compile(r"[0-9]{8,20}")
+
+
+def normalise_billing_number(number: str) -> str:
+    return re.sub(r"[\s.\-]", "", number or "")
+
+
+def record_billing_number(doctor: Doctor, *, number: str, by) -> Doctor:
+    """An agent of the doctor's CPAM de rattachement (or ARS staff) records the dedicated number."""
+    if not can_record_billing_number(by, doctor):
+        raise NotAllowed("Seuls les agents de la CPAM de rattachement du médecin peuvent enregistrer ce numéro.")
+    number = normalise_billing_number(number)
+    if not BILLING_NUMBER_RE.fullmatch(number):
+        raise ValidationError(
+            {"billing_number": ["Le numéro Assurance Maladie dédié doit compter de 8 à 20 chiffres (9 en général)."]}
+        )
+    with transaction.atomic():
+        doctor = Doctor.objects.select_for_update().get(pk=doctor.pk)
+        if doctor.status not in (Doctor.Status.VALIDATED, Doctor.Status.SUSPENDED):
+            raise RuleViolation(
+                "doctor_not_validated", "Ce médecin n'est pas validé par l'ARS : pas de numéro dédié à enregistrer."
+            )
+        if Doctor.objects.filter(billing_number=number).exclude(pk=doctor.pk).exists():
+            raise ValidationError({"billing_number": ["Ce numéro est déjà attribué à un autre médecin."]})
+        doctor.billing_number = number
+        doctor.billing_number_recorded_at = timezone.now()
+        doctor._history_user = by
+        doctor.save(update_fields=["billing_number", "billing_number_recorded_at"])
+    return doctor

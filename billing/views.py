@@ -1,0 +1,157 @@
+"""The CPAM space: the statements of the agent's CPAM, their downloads, « marquer payé », and the doctors
+awaiting a dedicated billing number. ARS staff may enter it too (and see every CPAM). Another CPAM's statement
+is a 404; a person with neither role gets a 403."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.roles import is_ars_staff
+from accounts.rules import RuleViolation
+from billing import services
+from billing.exports.responses import csv_response, pdf_response, xlsx_response
+from billing.forms import BillingNumberForm
+from billing.queries import (
+    can_record_billing_number,
+    cpams_of,
+    doctors_awaiting_billing_number,
+    statement_doctor_totals,
+    statements_visible_to,
+)
+from billing.services import can_mark_paid, month_label
+from missions.models import Doctor
+
+STATEMENTS_PER_PAGE = 24
+LINES_PER_PAGE = 100
+DOCTORS_PER_PAGE = 50
+
+
+def cpam_space(view: Callable) -> Callable:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not (is_ars_staff(request.user) or request.user.cpam_memberships.exists()):
+            raise PermissionDenied("L'espace CPAM est réservé aux agents des CPAM et à l'équipe de l'ARS.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@cpam_space
+def home(request: HttpRequest) -> HttpResponse:
+    statements = statements_visible_to(request.user).order_by("-month", "cpam__department__code")
+    page = Paginator(statements, STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for statement in page:
+        statement.month_label = month_label(statement.month)
+    cpams = list(cpams_of(request.user)[:2])
+    return render(
+        request,
+        "billing/home.html",
+        {
+            "page": page,
+            "several_cpams": len(cpams) > 1,
+            "cpam": cpams[0] if len(cpams) == 1 else None,
+            "awaiting_count": doctors_awaiting_billing_number(request.user).count(),
+        },
+    )
+
+
+def _visible_statement(request: HttpRequest, pk: int):
+    return get_object_or_404(statements_visible_to(request.user), pk=pk)
+
+
+@require_GET
+@cpam_space
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = _visible_statement(request, pk)
+    lines = statement.lines.order_by("doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence")
+    page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
+    totals = statement_doctor_totals(statement)
+    return render(
+        request,
+        "billing/statement_detail.html",
+        {
+            "statement": statement,
+            "month_label": month_label(statement.month),
+            "page": page,
+            "doctor_totals": totals,
+            "missing_numbers": sum(1 for t in totals if not t.billing_number),
+            "can_mark_paid": statement.status == statement.Status.ISSUED and can_mark_paid(request.user, statement),
+        },
+    )
+
+
+@require_GET
+@cpam_space
+def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    return csv_response(_visible_statement(request, pk))
+
+
+@require_GET
+@cpam_space
+def statement_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    return xlsx_response(_visible_statement(request, pk))
+
+
+@require_GET
+@cpam_space
+def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    return pdf_response(_visible_statement(request, pk))
+
+
+@require_POST
+@cpam_space
+def mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = _visible_statement(request, pk)
+    try:
+        services.mark_statement_paid(statement, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Le relevé {statement.reference} est marqué payé.")
+    return redirect("billing:statement_detail", pk=statement.pk)
+
+
+def _numbers_page(request: HttpRequest, bound: tuple[int, BillingNumberForm] | None = None) -> HttpResponse:
+    doctors = doctors_awaiting_billing_number(request.user)
+    page = Paginator(doctors, DOCTORS_PER_PAGE).get_page(request.GET.get("page"))
+    for doctor in page:
+        if bound and bound[0] == doctor.pk:
+            doctor.form = bound[1]
+        else:
+            doctor.form = BillingNumberForm(prefix=f"medecin-{doctor.pk}")
+    return render(request, "billing/billing_numbers.html", {"page": page}, status=400 if bound else 200)
+
+
+@require_GET
+@cpam_space
+def billing_numbers(request: HttpRequest) -> HttpResponse:
+    return _numbers_page(request)
+
+
+@require_POST
+@cpam_space
+def record_billing_number(request: HttpRequest, doctor_id: int) -> HttpResponse:
+    doctor = get_object_or_404(Doctor, pk=doctor_id)
+    if not can_record_billing_number(request.user, doctor):
+        raise Http404("Aucun médecin de votre CPAM ne correspond.")  # never confirm another CPAM's doctor exists
+    form = BillingNumberForm(request.POST, prefix=f"medecin-{doctor.pk}")
+    if form.is_valid():
+        try:
+            services.record_billing_number(doctor, number=form.cleaned_data["billing_number"], by=request.user)
+        except ValidationError as exc:
+            form.add_error("billing_number", exc.message_dict.get("billing_number", exc.messages))
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Numéro dédié enregistré pour le Dr {doctor.full_name}.")
+            return redirect("billing:billing_numbers")
+    return _numbers_page(request, bound=(doctor.pk, form))

@@ -1,0 +1,105 @@
+"""How the API says no: one exception handler and the shapes of its error bodies (also used by the schema).
+
+- `RuleViolation` (a business rule refused) → 409 `{"code", "detail"}`;
+- `NotAllowed` (the caller's role may never do this) → 403 `{"code": "not_allowed", "detail"}`;
+- Django `ValidationError` raised by a service → 400 `{field: [messages]}` (like DRF's own validation errors);
+- everything else keeps DRF's shape (`{"detail": …}` for 401/403/404/429, `{field: [messages]}` for 400),
+  in French through LANGUAGE_CODE.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+from accounts.rules import NotAllowed, RuleViolation
+
+# Every `code` a 409 may carry, so clients can branch on it (the schema lists them).
+CONFLICT_CODES = (
+    "slot_full",
+    "monthly_cap_reached",
+    "already_booked_that_day",
+    "doctor_not_validated",
+    "date_in_past",
+    "beyond_horizon",
+    "invalid_transition",
+    "slot_closed",
+    "slot_exists",
+    "site_inactive",
+    "attestation_too_early",
+    "idempotency_key_reused",
+    # billing (CPAM statements)
+    "statement_issued",
+    "month_not_over",
+    "month_in_future",
+    "no_flat_rate",
+)
+
+
+def validation_error_body(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """A Django ValidationError as DRF renders its own: field → messages; non-field messages under
+    `non_field_errors`."""
+    if hasattr(exc, "error_dict"):
+        body = {}
+        for field, messages in exc.message_dict.items():
+            key = api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field
+            body[key] = list(messages)
+        return body
+    return {api_settings.NON_FIELD_ERRORS_KEY: list(exc.messages)}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, NotAllowed):
+        return Response({"code": exc.code, "detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, RuleViolation):
+        return Response({"code": exc.code, "detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_body(exc), status=status.HTTP_400_BAD_REQUEST)
+    return exception_handler(exc, context)
+
+
+# --- shapes, for the OpenAPI schema -----------------------------------------------------------------------------
+
+
+# Class docstrings of serializers are published as schema descriptions: these say it in French.
+
+
+class DetailSerializer(serializers.Serializer):
+    """Erreur au format de DRF (401, 403, 404, 429)."""
+
+    detail = serializers.CharField(help_text="Message en français, pour une personne.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Refus avec un code stable (`not_allowed` pour un 403 venu d'une règle de rôle)."""
+
+    code = serializers.CharField(
+        required=False, help_text="Code stable sur lequel un client peut s'appuyer (absent des 403 génériques)."
+    )
+    detail = serializers.CharField(help_text="Message en français, pour une personne.")
+
+
+class ConflictSerializer(serializers.Serializer):
+    """Refus par une règle métier (409)."""
+
+    code = serializers.ChoiceField(choices=CONFLICT_CODES, help_text="Code stable de la règle qui refuse.")
+    detail = serializers.CharField(help_text="Message en français, pour une personne.")
+
+
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Champ → messages d'erreur (en français) ; `non_field_errors` pour le reste.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def conflict(*codes: str) -> OpenApiResponse:
+    """The 409 response of an operation, naming the codes it may carry."""
+    unknown = set(codes) - set(CONFLICT_CODES)
+    if unknown:
+        raise ValueError(f"unknown conflict codes: {sorted(unknown)}")
+    listed = ", ".join(f"`{code}`" for code in codes)
+    return OpenApiResponse(ConflictSerializer, description=f"Refus par une règle métier : {listed}.")

@@ -1,0 +1,96 @@
+"""`Idempotency-Key` on creating POSTs: the same key and body replay the first response and create nothing.
+
+The key is claimed by inserting its `IdempotentRequest` row *before* the work, in the same transaction as the
+work; the unique constraint (user, scope, key) does the rest. A concurrent request with the same key blocks on
+that insert (PostgreSQL waits on the uncommitted unique key; SQLite's immediate transactions wait for the
+writer) until the first one commits, then fails it and replays the stored response. If the work fails, the
+claim rolls back with it: only a successful response is recorded, and a refused request may be retried.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.rules import RuleViolation
+from missions.models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = IdempotentRequest._meta.get_field("key").max_length
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        f"Clé choisie par le client (1 à {MAX_KEY_LENGTH} caractères, par exemple un UUID). Rejouer la même "
+        "requête avec la même clé renvoie la première réponse sans rien créer ; la même clé avec un autre "
+        "corps est refusée (409 `idempotency_key_reused`)."
+    ),
+)
+
+
+class _NotRecorded(Exception):
+    """Carries a response that must not be recorded out of the claim's transaction (rolling it back)."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+def body_hash(data) -> str:
+    if hasattr(data, "lists"):  # a QueryDict (form or multipart body)
+        data = {key: values for key, values in data.lists()}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotent(request: Request, *, scope: str, create: Callable[[], Response]) -> Response:
+    """Run `create` at most once per (user, scope, Idempotency-Key); without the header, just run it."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return create()
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise exceptions.ValidationError(
+            {HEADER: [f"L'en-tête {HEADER} doit comporter de 1 à {MAX_KEY_LENGTH} caractères."]}
+        )
+    digest = body_hash(request.data)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    claim = IdempotentRequest.objects.create(
+                        user=request.user, scope=scope, key=key, body_hash=digest, response_status=0, response_body={}
+                    )
+            except IntegrityError:
+                claim = None
+            if claim is None:
+                return _replay(request, scope=scope, key=key, digest=digest)
+            response = create()
+            if not status.is_success(response.status_code):
+                raise _NotRecorded(response)
+            claim.response_status = response.status_code
+            claim.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+            claim.save(update_fields=["response_status", "response_body"])
+            return response
+    except _NotRecorded as unrecorded:
+        return unrecorded.response
+
+
+def _replay(request: Request, *, scope: str, key: str, digest: str) -> Response:
+    first = IdempotentRequest.objects.get(user=request.user, scope=scope, key=key)
+    if first.body_hash != digest:
+        raise RuleViolation(
+            "idempotency_key_reused",
+            f"Cette clé {HEADER} a déjà servi pour une autre requête : choisissez une nouvelle clé.",
+        )
+    return Response(first.response_body, status=first.response_status, headers={REPLAYED_HEADER: "true"})

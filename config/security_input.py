@@ -1,0 +1,76 @@
+"""Input refused at the door, before any view reads it: oversized bodies (413) and JSON that is malformed or holds
+text no database can store (400). Both answer in French; the API in its own shapes.
+
+Kept apart from config/security.py, which settings.py imports before Django is set up.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.settings import api_settings
+
+MALFORMED_JSON = (
+    "Le corps de la requête n'est pas un JSON valide : vérifiez sa syntaxe (guillemets, virgules, accolades)."
+)
+INVALID_TEXT = (
+    "Le texte envoyé contient un caractère Unicode invalide (demi-paire de substitution isolée) : "
+    "envoyez du texte encodé en UTF-8."
+)
+BODY_TOO_LARGE = "Requête trop volumineuse : {size} au plus sont acceptés."
+
+
+def _has_lone_surrogate(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser, answering in French in the API's 400 shape (`{"non_field_errors": [...]}`), and refusing
+    text no database can store (a JSON `\\ud800` escape decodes to a lone surrogate: a 500 on insert otherwise)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except ParseError as exc:
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [MALFORMED_JSON]}) from exc
+        if _has_lone_surrogate(data):
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [INVALID_TEXT]})
+        return data
+
+
+def _human_size(size: int) -> str:
+    return f"{size // (1024 * 1024)} Mo" if size >= 1024 * 1024 else f"{size // 1024} Ko"
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a request body larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` before anything reads it (413, in French).
+
+    Django applies that limit to forms only; DRF's parsers read the raw stream and would load any size in memory.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            message = BODY_TOO_LARGE.format(size=_human_size(limit))
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "payload_too_large", "detail": message}, status=413)
+            return render(request, "security/too_large.html", {"message": message}, status=413)
+        return self.get_response(request)

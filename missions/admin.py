@@ -1,0 +1,456 @@
+"""Admin of doctors, slots and bookings for ARS staff.
+
+State changes go only through the services (missions.services): the status fields are read-only here, and the
+actions call the same functions as the web pages and the API. When a rule says no, the admin shows its French
+message for that object and carries on with the others.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.rules import RuleViolation
+from missions import services
+from missions.models import Availability, Booking, Doctor
+from sites.models import Slot
+
+# --- actions that take a few words from the person acting -------------------------------------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Motif", max_length=500, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif (facultatif)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class AttestationForm(forms.Form):
+    attended = forms.TypedChoiceField(
+        label="Le médecin est-il venu ?",
+        choices=[("1", "Oui, la journée a eu lieu"), ("0", "Non, le médecin est absent")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    consultations = forms.IntegerField(
+        label="Nombre de consultations", min_value=0, max_value=200, required=False, help_text="Si le médecin est venu."
+    )
+    reason = forms.CharField(
+        label="Motif de la correction", max_length=500, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("attended") and data.get("consultations") is None:
+            self.add_error("consultations", "Indiquez le nombre de consultations réalisées (0 ou plus).")
+        if data.get("attended") is False:
+            data["consultations"] = None
+        return data
+
+
+def apply_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    call: Callable[[Any], Any],
+    done: str,
+) -> None:
+    """Call a service on each object; report what was done and, object by object, what a rule refused."""
+    count = 0
+    for obj in queryset:
+        try:
+            call(obj)
+        except RuleViolation as exc:
+            modeladmin.message_user(request, f"{obj} : {exc.message}", messages.ERROR)
+        except ValidationError as exc:
+            modeladmin.message_user(request, f"{obj} : {' '.join(exc.messages)}", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
+
+
+def apply_with_form(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    call: Callable[[Any, dict[str, Any]], Any],
+    done: str,
+) -> TemplateResponse | None:
+    """An action in two steps: a page asking for the form (a reason, an attestation), then the service calls."""
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+        if form.is_valid():
+            apply_each(modeladmin, request, queryset, lambda obj: call(obj, form.cleaned_data), done)
+            return None  # back to the list, with the messages
+    else:
+        form = form_class()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "objects": list(queryset),
+        "opts": modeladmin.model._meta,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/action_with_form.html", context)
+
+
+# --- doctors -------------------------------------------------------------------------------------------------
+
+
+class BookingInline(admin.TabularInline):
+    model = Booking
+    fk_name = "doctor"
+    fields = ["date", "period", "slot", "status", "late_cancellation", "consultations"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["-date"]
+    verbose_name_plural = "réservations"
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).select_related("slot__site")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Doctor)
+class DoctorAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "last_name",
+        "first_name",
+        "rpps",
+        "specialty",
+        "practice_department",
+        "sector",
+        "status",
+        "submitted_at",
+        "billing_number",
+    ]
+    list_display_links = ["last_name", "first_name"]
+    list_select_related = ["practice_department"]
+    # Covered zones by department: a list of every zone has 2,000 entries at national scale.
+    list_filter = ["status", "practice_department", "sector", "mode", "zones__department"]
+    search_fields = ["last_name", "first_name", "rpps", "user__email"]
+    date_hierarchy = "submitted_at"
+    autocomplete_fields = ["user", "practice_commune", "cdom_department", "zones"]
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "status_changed_by",
+        "status_reason",
+        "submitted_at",
+        "validated_at",
+        "practice_department",
+        "billing_number_recorded_at",
+        "cps_followup_sent_at",
+    ]
+    exclude = ["ical_token"]
+    fieldsets = [
+        ("Identité", {"fields": ["user", "first_name", "last_name", "rpps", "phone"]}),
+        (
+            "Exercice",
+            {
+                "fields": [
+                    "specialty",
+                    "sector",
+                    "mode",
+                    "practice_commune",
+                    "practice_department",
+                    "cdom_department",
+                    "replacement_declared",
+                    "zones",
+                ]
+            },
+        ),
+        (
+            "Dossier",
+            {
+                "fields": [
+                    "status",
+                    "status_reason",
+                    "status_changed_at",
+                    "status_changed_by",
+                    "submitted_at",
+                    "validated_at",
+                ]
+            },
+        ),
+        (
+            "Assurance Maladie et carte CPS",
+            {
+                "fields": [
+                    "billing_number",
+                    "billing_number_recorded_at",
+                    "cps_card_requested_on",
+                    "cps_card_received_on",
+                    "cps_followup_sent_at",
+                ]
+            },
+        ),
+    ]
+    inlines = [BookingInline]
+    actions = ["validate", "suspend", "reinstate", "reject", "withdraw"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # doctors register themselves (missions.services.register_doctor), ARS staff validate
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # withdrawn, never deleted: bookings and statements refer to them
+
+    def save_model(self, request, obj: Doctor, form, change) -> None:
+        # The department of the main practice is the commune's (it decides the CPAM de rattachement, R8).
+        obj.practice_department_id = obj.practice_commune.department_id
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Valider les dossiers sélectionnés")
+    def validate(self, request, queryset):
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda doctor: services.validate_doctor(doctor, by=request.user),
+            "{count} dossier(s) validé(s) : le CDOM et la CPAM sont prévenus.",
+        )
+
+    @admin.action(description="Suspendre les médecins sélectionnés")
+    def suspend(self, request, queryset):
+        return apply_with_form(
+            self,
+            request,
+            queryset,
+            form_class=OptionalReasonForm,
+            title="Suspendre des médecins",
+            call=lambda doctor, data: services.suspend_doctor(doctor, by=request.user, reason=data["reason"]),
+            done="{count} médecin(s) suspendu(s).",
+        )
+
+    @admin.action(description="Réintégrer les médecins sélectionnés")
+    def reinstate(self, request, queryset):
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda doctor: services.reinstate_doctor(doctor, by=request.user),
+            "{count} médecin(s) réintégré(s).",
+        )
+
+    @admin.action(description="Refuser les dossiers sélectionnés")
+    def reject(self, request, queryset):
+        return apply_with_form(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Refuser des dossiers (le motif est communiqué au médecin)",
+            call=lambda doctor, data: services.reject_doctor(doctor, by=request.user, reason=data["reason"]),
+            done="{count} dossier(s) refusé(s).",
+        )
+
+    @admin.action(description="Retirer de la mission les médecins sélectionnés")
+    def withdraw(self, request, queryset):
+        return apply_with_form(
+            self,
+            request,
+            queryset,
+            form_class=OptionalReasonForm,
+            title="Retirer des médecins de la mission (leurs réservations à venir sont annulées)",
+            call=lambda doctor, data: services.withdraw_doctor(doctor, by=request.user, reason=data["reason"]),
+            done="{count} médecin(s) retiré(s) de la mission.",
+        )
+
+
+@admin.register(Availability)
+class AvailabilityAdmin(admin.ModelAdmin):
+    list_display = ["date", "period", "doctor"]
+    list_select_related = ["doctor"]
+    list_filter = ["period"]
+    date_hierarchy = "date"
+    search_fields = ["doctor__last_name", "doctor__first_name", "doctor__rpps"]
+    autocomplete_fields = ["doctor"]
+
+
+# --- slots -----------------------------------------------------------------------------------------------------
+
+
+class SlotBookingInline(BookingInline):
+    fk_name = "slot"
+    fields = ["doctor", "status", "late_cancellation", "consultations"]
+    readonly_fields = fields
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).select_related("doctor")
+
+
+@admin.register(Slot)
+class SlotAdmin(SimpleHistoryAdmin):
+    """Sites publish their slots (web pages, API); here ARS staff look, search and close."""
+
+    list_display = ["date", "period", "site", "zone", "capacity", "booked", "status"]
+    list_select_related = ["site", "zone"]
+    list_filter = ["status", "period", "zone", ("site", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "date"
+    search_fields = ["site__name", "zone__name", "note"]
+    readonly_fields = [
+        "site",
+        "zone",
+        "date",
+        "period",
+        "capacity",
+        "status",
+        "created_at",
+        "created_by",
+        "closed_at",
+        "closed_by",
+        "closed_reason",
+    ]
+    fields = ["site", "zone", "date", "period", "capacity", "note", "status", "created_at", "created_by"] + [
+        "closed_at",
+        "closed_by",
+        "closed_reason",
+    ]
+    inlines = [SlotBookingInline]
+    actions = ["close"]
+
+    def get_queryset(self, request) -> QuerySet:
+        active = Q(bookings__status__in=Booking.ACTIVE_STATUSES)
+        return super().get_queryset(request).annotate(booked=Count("bookings", filter=active))
+
+    @admin.display(description="réservés", ordering="booked")
+    def booked(self, slot: Slot) -> int:
+        return slot.booked
+
+    def has_add_permission(self, request) -> bool:
+        return False  # published by the sites, through sites.services.publish_slot
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # closed, never deleted: bookings and statements refer to it
+
+    @admin.action(description="Fermer les créneaux sélectionnés (annule leurs réservations)")
+    def close(self, request, queryset):
+        return apply_with_form(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Fermer des créneaux (le motif est communiqué aux médecins)",
+            call=lambda slot, data: services.close_slot(slot, by=request.user, reason=data["reason"]),
+            done="{count} créneau(x) fermé(s).",
+        )
+
+
+# --- bookings --------------------------------------------------------------------------------------------------
+
+
+@admin.register(Booking)
+class BookingAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "date",
+        "period",
+        "doctor",
+        "site",
+        "zone",
+        "status",
+        "in_own_zone",
+        "late_cancellation",
+        "consultations",
+    ]
+    list_display_links = ["date", "doctor"]
+    list_select_related = ["doctor", "slot__site", "zone"]
+    # By department, not by zone or site: at national scale those lists have 2,000 and 5,000 entries (and the
+    # « related only » site list scanned every booking); the search finds a site by name.
+    list_filter = [
+        "status",
+        "zone__department",
+        "late_cancellation",
+        "in_own_zone",
+        "period",
+    ]
+    date_hierarchy = "date"
+    search_fields = ["doctor__last_name", "doctor__first_name", "doctor__rpps", "slot__site__name"]
+    LINK_FILTERS = frozenset({"zone__id__exact", "slot__site__id__exact"})  # kept for links, not listed
+    fieldsets = [
+        (None, {"fields": ["doctor", "slot", "zone", "date", "period", "day_fraction", "status", "in_own_zone"]}),
+        ("Demande et confirmation", {"fields": ["requested_at", "requested_by", "confirmed_at", "confirmed_by"]}),
+        (
+            "Refus ou annulation",
+            {"fields": ["declined_at", "declined_by", "cancelled_at", "cancelled_by", "reason", "late_cancellation"]},
+        ),
+        ("Attestation", {"fields": ["attested_at", "attested_by", "consultations"]}),
+        ("Correction par l'ARS", {"fields": ["corrected_at", "corrected_by", "correction_reason"]}),
+    ]
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+    actions = ["confirm", "cancel", "correct"]
+
+    @admin.display(description="lieu d'accueil", ordering="slot__site__name")
+    def site(self, booking: Booking) -> str:
+        return booking.slot.site.name
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        return lookup in self.LINK_FILTERS or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a booking is made by a doctor, through missions.services.book_slot
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # cancelled, never deleted: the audit trail and the statements depend on it
+
+    @admin.action(description="Confirmer les réservations sélectionnées")
+    def confirm(self, request, queryset):
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda booking: services.confirm_booking(booking, by=request.user),
+            "{count} réservation(s) confirmée(s).",
+        )
+
+    @admin.action(description="Annuler les réservations sélectionnées")
+    def cancel(self, request, queryset):
+        return apply_with_form(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Annuler des réservations (le motif est communiqué au médecin et au lieu)",
+            call=lambda booking, data: services.cancel_booking(booking, by=request.user, reason=data["reason"]),
+            done="{count} réservation(s) annulée(s).",
+        )
+
+    @admin.action(description="Corriger l'attestation des réservations sélectionnées")
+    def correct(self, request, queryset):
+        return apply_with_form(
+            self,
+            request,
+            queryset,
+            form_class=AttestationForm,
+            title="Corriger une attestation",
+            call=lambda booking, data: services.correct_attestation(
+                booking,
+                by=request.user,
+                attended=data["attended"],
+                consultations=data["consultations"],
+                reason=data["reason"],
+            ),
+            done="{count} attestation(s) corrigée(s).",
+        )

@@ -1,0 +1,627 @@
+"""API v1 of slots, doctors, bookings, availability and coverage: parse, call a service or a query, render.
+
+Who sees what (404 otherwise, never revealing that an object exists):
+- slots: every signed-in person sees open slots of active sites (what a volunteer searches); members of a site
+  and ARS staff also see that site's closed slots;
+- doctors: ARS staff all of them; a doctor only themselves (`/doctors/me/`);
+- bookings and availability: `missions.queries.bookings_visible_to`, a doctor's own availability.
+Who may do what is the role check of each action (403) and then the service's own `by=` check.
+"""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.roles import is_ars_staff, site_ids
+from config.api_errors import ErrorSerializer, conflict
+from config.api_idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.api_permissions import (
+    IsArsStaff,
+    IsBookingParty,
+    IsDoctor,
+    IsDoctorOrArsStaff,
+    IsSiteMemberOrArsStaff,
+)
+from config.api_throttles import RegistrationThrottle
+from missions import services
+from missions.filters import AvailabilityFilter, BookingFilter, DoctorFilter, SlotFilter
+from missions.models import Availability, Booking, Doctor
+from missions.queries import available_doctors, bookings_visible_to, coverage, slots_with_remaining
+from sites.models import Commune, Department, HostSite, Period, SiteMembership, Slot, Zone
+from sites.services import publish_slot
+
+# --- slots ---------------------------------------------------------------------------------------------------
+
+
+class SlotSerializer(serializers.ModelSerializer):
+    site_name = serializers.CharField(source="site.name", read_only=True)
+    remaining = serializers.IntegerField(read_only=True, help_text="Places encore libres (capacité − réservations).")
+
+    class Meta:
+        model = Slot
+        fields = ["id", "site", "site_name", "zone", "date", "period", "capacity", "remaining", "status", "note"]
+        read_only_fields = fields
+
+
+class SlotCreateSerializer(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=HostSite.objects.all())
+    date = serializers.DateField()
+    period = serializers.ChoiceField(choices=Period.choices, default=Period.FULL_DAY)
+    capacity = serializers.IntegerField(default=1)
+    note = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+class SlotClosedSerializer(SlotSerializer):
+    cancelled_bookings = serializers.IntegerField(read_only=True, help_text="Réservations annulées par la fermeture.")
+
+    class Meta(SlotSerializer.Meta):
+        fields = [*SlotSerializer.Meta.fields, "cancelled_bookings"]
+        read_only_fields = fields
+
+
+def _slot_with_remaining(pk: int) -> Slot:
+    return slots_with_remaining(Slot.objects.filter(pk=pk)).select_related("site").get()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lister les créneaux"),
+    retrieve=extend_schema(summary="Voir un créneau"),
+)
+class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SlotSerializer
+    filterset_class = SlotFilter
+
+    def get_queryset(self) -> QuerySet:
+        qs = Slot.objects.all()
+        user = self.request.user
+        if not is_ars_staff(user):
+            own_sites = SiteMembership.objects.filter(user_id=user.pk).values("site_id")
+            qs = qs.filter(Q(status=Slot.Status.OPEN, site__active=True) | Q(site_id__in=own_sites))
+        return slots_with_remaining(qs).select_related("site").order_by("date", "pk")
+
+    def get_permissions(self):
+        if self.action in ("create", "close"):
+            return [IsSiteMemberOrArsStaff()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        summary="Publier un créneau",
+        description="Par un membre du lieu d'accueil ou l'équipe de l'ARS.",
+        request=SlotCreateSerializer,
+        responses={
+            201: SlotSerializer,
+            409: conflict("date_in_past", "beyond_horizon", "slot_exists", "site_inactive"),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = self._valid(SlotCreateSerializer, request)
+        slot = publish_slot(by=request.user, **data)
+        return Response(SlotSerializer(_slot_with_remaining(slot.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Fermer un créneau",
+        description="Annule ses réservations actives (les médecins sont prévenus, avec le motif).",
+        request=ReasonSerializer,
+        responses={200: SlotClosedSerializer, 409: conflict("invalid_transition", "date_in_past")},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        slot = self.get_object()
+        data = self._valid(ReasonSerializer, request)
+        cancelled = services.close_slot(slot, by=request.user, reason=data["reason"])
+        body = SlotSerializer(_slot_with_remaining(slot.pk)).data | {"cancelled_bookings": cancelled}
+        return Response(body)
+
+    def _valid(self, serializer_class, request: Request) -> dict:
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+# --- doctors -------------------------------------------------------------------------------------------------
+
+
+class DoctorSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    practice_commune = serializers.SlugRelatedField(slug_field="insee_code", read_only=True, help_text="Code INSEE.")
+    practice_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cdom_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    zones = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Doctor
+        fields = [
+            "id",
+            "status",
+            "email",
+            "first_name",
+            "last_name",
+            "rpps",
+            "specialty",
+            "sector",
+            "mode",
+            "practice_commune",
+            "practice_department",
+            "cdom_department",
+            "zones",
+            "phone",
+            "replacement_declared",
+            "billing_number",
+            "status_reason",
+            "submitted_at",
+            "validated_at",
+        ]
+        read_only_fields = fields
+
+
+class DoctorRegistrationSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    rpps = serializers.CharField(max_length=20, help_text="11 chiffres, clé de Luhn comprise.")
+    specialty = serializers.CharField(max_length=150, allow_blank=True, default="")
+    sector = serializers.ChoiceField(choices=Doctor.Sector.choices)
+    mode = serializers.ChoiceField(choices=Doctor.Mode.choices, default=Doctor.Mode.LIBERAL)
+    practice_commune = serializers.CharField(max_length=5, help_text="Code INSEE de la commune d'exercice principal.")
+    cdom_department = serializers.CharField(
+        max_length=3,
+        required=False,
+        help_text="Code du département du CDOM d'inscription (par défaut : celui de la commune d'exercice).",
+    )
+    phone = serializers.CharField(max_length=30, allow_blank=True, default="")
+    zones = serializers.ListField(
+        # Bounded like the ids they name: a larger number made the database refuse the query (500).
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        default=list,
+        max_length=500,
+        help_text="Identifiants des zones que le médecin peut couvrir.",
+    )
+    replacement_declared = serializers.BooleanField(default=False)
+
+    def validate_practice_commune(self, value: str) -> Commune:
+        commune = Commune.objects.select_related("department").filter(insee_code=value.strip().upper()).first()
+        if commune is None:
+            raise serializers.ValidationError(f"Aucune commune ne porte le code INSEE « {value} ».")
+        return commune
+
+    def validate_cdom_department(self, value: str) -> Department:
+        department = Department.objects.filter(code=value.strip().upper()).first()
+        if department is None:
+            raise serializers.ValidationError(f"Département inconnu : « {value} ».")
+        return department
+
+    def validate_zones(self, value: list[int]) -> list[Zone]:
+        zones = {zone.pk: zone for zone in Zone.objects.filter(pk__in=value)}
+        unknown = [str(pk) for pk in value if pk not in zones]
+        if unknown:
+            raise serializers.ValidationError(f"Zone inconnue : {', '.join(unknown)}.")
+        return [zones[pk] for pk in dict.fromkeys(value)]
+
+
+class DoctorDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+DOCTOR_TRANSITION = conflict("invalid_transition")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lister les médecins (équipe ARS)"),
+    retrieve=extend_schema(summary="Voir un médecin", description="L'équipe ARS : tous ; un médecin : lui-même."),
+)
+class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = DoctorSerializer
+    filterset_class = DoctorFilter
+
+    def get_queryset(self) -> QuerySet:
+        qs = Doctor.objects.select_related(
+            "user", "practice_commune", "practice_department", "cdom_department"
+        ).prefetch_related("zones")
+        user = self.request.user
+        if not is_ars_staff(user):
+            qs = qs.filter(user_id=user.pk) if user.is_authenticated else qs.none()
+        return qs.order_by("last_name", "first_name", "pk")
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [AllowAny()]
+        if self.action == "retrieve":
+            return [IsDoctorOrArsStaff()]
+        if self.action == "me":
+            return [IsDoctor()]
+        return [IsArsStaff()]
+
+    def get_throttles(self):
+        return [RegistrationThrottle()] if self.action == "create" else []
+
+    @extend_schema(
+        summary="S'inscrire comme médecin volontaire",
+        description="Inscription publique : crée le compte et le dossier, au statut « submitted ».",
+        request=DoctorRegistrationSerializer,
+        responses={201: DoctorSerializer},
+        auth=[],
+    )
+    def create(self, request: Request) -> Response:
+        serializer = DoctorRegistrationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        doctor = services.register_doctor(**serializer.validated_data)
+        return Response(DoctorSerializer(doctor).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Mon dossier de médecin")
+    @action(detail=False, methods=["get"])
+    def me(self, request: Request) -> Response:
+        return Response(DoctorSerializer(self.get_queryset().get(user=request.user)).data)
+
+    @extend_schema(
+        summary="Valider un dossier", request=None, responses={200: DoctorSerializer, 409: DOCTOR_TRANSITION}
+    )
+    @action(detail=True, methods=["post"])
+    def validate(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(services.validate_doctor, with_reason=False)
+
+    @extend_schema(
+        summary="Refuser un dossier",
+        request=DoctorDecisionSerializer,
+        responses={200: DoctorSerializer, 409: DOCTOR_TRANSITION},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(services.reject_doctor)
+
+    @extend_schema(
+        summary="Suspendre un médecin",
+        request=DoctorDecisionSerializer,
+        responses={200: DoctorSerializer, 409: DOCTOR_TRANSITION},
+    )
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(services.suspend_doctor)
+
+    @extend_schema(
+        summary="Lever une suspension", request=None, responses={200: DoctorSerializer, 409: DOCTOR_TRANSITION}
+    )
+    @action(detail=True, methods=["post"])
+    def reinstate(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(services.reinstate_doctor, with_reason=False)
+
+    def _decide(self, service, *, with_reason: bool = True) -> Response:
+        doctor = self.get_object()
+        kwargs = {}
+        if with_reason:
+            serializer = DoctorDecisionSerializer(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            kwargs["reason"] = serializer.validated_data["reason"]
+        service(doctor, by=self.request.user, **kwargs)
+        return Response(DoctorSerializer(self.get_queryset().get(pk=doctor.pk)).data)
+
+
+# --- bookings ------------------------------------------------------------------------------------------------
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    site = serializers.IntegerField(source="slot.site_id", read_only=True)
+    site_name = serializers.CharField(source="slot.site.name", read_only=True)
+    doctor_name = serializers.CharField(source="doctor.full_name", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "slot",
+            "site",
+            "site_name",
+            "zone",
+            "doctor",
+            "doctor_name",
+            "date",
+            "period",
+            "day_fraction",
+            "status",
+            "in_own_zone",
+            "reason",
+            "late_cancellation",
+            "consultations",
+            "requested_at",
+            "confirmed_at",
+            "declined_at",
+            "cancelled_at",
+            "attested_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    slot = serializers.PrimaryKeyRelatedField(queryset=Slot.objects.all())
+
+
+class AttestationSerializer(serializers.Serializer):
+    attended = serializers.BooleanField(help_text="Le médecin est-il venu ?")
+    consultations = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Nombre de consultations (si le médecin est venu)."
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lister les réservations", description="Celles que l'appelant peut voir."),
+    retrieve=extend_schema(summary="Voir une réservation"),
+)
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilter
+
+    def get_queryset(self) -> QuerySet:
+        return bookings_visible_to(self.request.user).select_related("slot__site", "doctor").order_by("-date", "-pk")
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsDoctor()]
+        if self.action in ("confirm", "decline", "attest"):
+            return [IsSiteMemberOrArsStaff()]
+        if self.action == "cancel":
+            return [IsBookingParty()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        summary="Réserver un créneau",
+        description="Par un médecin validé. Honore l'en-tête Idempotency-Key.",
+        request=BookingCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: BookingSerializer,
+            409: conflict(
+                "slot_full",
+                "monthly_cap_reached",
+                "already_booked_that_day",
+                "doctor_not_validated",
+                "date_in_past",
+                "beyond_horizon",
+                "slot_closed",
+                "idempotency_key_reused",
+            ),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        return idempotent(request, scope="bookings.create", create=lambda: self._book(request))
+
+    def _book(self, request: Request) -> Response:
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.book_slot(
+            doctor=request.user.doctor, slot=serializer.validated_data["slot"], by=request.user
+        )
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Confirmer une réservation (lieu d'accueil)",
+        request=None,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition")},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        booking = services.confirm_booking(self.get_object(), by=request.user)
+        return Response(BookingSerializer(booking).data)
+
+    @extend_schema(
+        summary="Refuser une réservation (lieu d'accueil)",
+        request=ReasonSerializer,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition")},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        booking = self.get_object()
+        reason = self._valid(ReasonSerializer)["reason"]
+        return Response(BookingSerializer(services.decline_booking(booking, by=request.user, reason=reason)).data)
+
+    @extend_schema(
+        summary="Annuler une réservation",
+        description="Par le médecin, le lieu d'accueil ou l'équipe de l'ARS. Une annulation par le médecin à "
+        "moins de 48 h est marquée tardive (`late_cancellation`).",
+        request=ReasonSerializer,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition", "date_in_past")},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        booking = self.get_object()
+        reason = self._valid(ReasonSerializer)["reason"]
+        return Response(BookingSerializer(services.cancel_booking(booking, by=request.user, reason=reason)).data)
+
+    @extend_schema(
+        summary="Attester la journée (lieu d'accueil, à partir du jour même)",
+        request=AttestationSerializer,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition", "attestation_too_early")},
+    )
+    @action(detail=True, methods=["post"])
+    def attest(self, request: Request, pk: str | None = None) -> Response:
+        booking = self.get_object()
+        data = self._valid(AttestationSerializer)
+        booking = services.attest_booking(
+            booking, by=request.user, attended=data["attended"], consultations=data["consultations"]
+        )
+        return Response(BookingSerializer(booking).data)
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+# --- availability --------------------------------------------------------------------------------------------
+
+
+class AvailabilitySerializer(serializers.ModelSerializer):
+    period = serializers.ChoiceField(choices=Period.choices, default=Period.FULL_DAY)
+
+    class Meta:
+        model = Availability
+        fields = ["id", "date", "period"]
+        read_only_fields = ["id"]
+
+
+# A validated doctor available that day in the zone (for an unfilled slot to be offered to them).
+class AvailableDoctorSerializer(serializers.ModelSerializer):
+    doctor = serializers.IntegerField(source="doctor_id", read_only=True)
+    name = serializers.CharField(source="doctor.full_name", read_only=True)
+    specialty = serializers.CharField(source="doctor.specialty", read_only=True)
+
+    class Meta:
+        model = Availability
+        fields = ["doctor", "name", "specialty", "date", "period"]
+        read_only_fields = fields
+
+
+class AvailabilitySearchSerializer(serializers.Serializer):
+    zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all())
+    date = serializers.DateField()
+
+
+AVAILABILITY_LIST_ITEM = PolymorphicProxySerializer(
+    component_name="AvailabilityListItem",
+    serializers=[AvailabilitySerializer, AvailableDoctorSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
+
+
+class AvailabilityViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = AvailabilitySerializer
+    filterset_class = AvailabilityFilter
+
+    def get_queryset(self) -> QuerySet:
+        return Availability.objects.filter(doctor__user_id=self.request.user.pk).order_by("date", "period", "pk")
+
+    def get_permissions(self):
+        if self.action in ("create", "destroy"):
+            return [IsDoctor()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        summary="Disponibilités",
+        description=(
+            "Sans `zone` ni `date` : les disponibilités déclarées par le médecin appelant (`Availability`). "
+            "Avec `zone` et `date` (équipe ARS, membres d'un lieu de cette zone) : les médecins validés "
+            "disponibles ce jour-là pour cette zone et sans mission ce jour-là (`AvailableDoctor`), à qui proposer "
+            "un créneau non pourvu."
+        ),
+        parameters=[
+            OpenApiParameter("zone", OpenApiTypes.INT, description="Zone recherchée (avec `date`)."),
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Jour recherché (avec `zone`)."),
+        ],
+        responses={
+            200: AVAILABILITY_LIST_ITEM,
+            403: OpenApiResponse(ErrorSerializer, description="Ce rôle ne permet pas cette recherche."),
+        },
+    )
+    def list(self, request: Request) -> Response:
+        if "zone" in request.query_params or "date" in request.query_params:
+            return self._available_doctors(request)
+        if not hasattr(request.user, "doctor"):
+            raise PermissionDenied("Seuls les médecins déclarent des disponibilités.")
+        return super().list(request)
+
+    def _available_doctors(self, request: Request) -> Response:
+        user = request.user
+        ars = is_ars_staff(user)
+        if not (ars or site_ids(user)):
+            raise PermissionDenied("Réservé aux lieux d'accueil et à l'équipe de l'ARS.")
+        query = AvailabilitySearchSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        zone, day = query.validated_data["zone"], query.validated_data["date"]
+        if not ars and not HostSite.objects.filter(zone=zone, memberships__user=user).exists():
+            raise PermissionDenied("Vous ne pouvez chercher des médecins que dans la zone de votre lieu d'accueil.")
+        page = self.paginate_queryset(available_doctors(zone=zone, date=day))
+        return self.get_paginated_response(AvailableDoctorSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Déclarer une disponibilité",
+        description="Elle vaut pour toutes les zones que le médecin couvre.",
+        responses={201: AvailabilitySerializer, 409: conflict("date_in_past", "beyond_horizon")},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        availability = services.declare_availability(
+            doctor=request.user.doctor, by=request.user, **serializer.validated_data
+        )
+        return Response(AvailabilitySerializer(availability).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Retirer une disponibilité", responses={204: OpenApiResponse(description="Retirée.")})
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        services.remove_availability(self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- coverage ------------------------------------------------------------------------------------------------
+
+
+class CoverageQuerySerializer(serializers.Serializer):
+    month = serializers.RegexField(
+        r"^[1-9]\d{3}-(0[1-9]|1[0-2])$",  # year 0000 does not exist (it was a 500)
+        required=False,
+        help_text="Mois au format AAAA-MM (par défaut : le mois en cours).",
+        error_messages={"invalid": "Mois attendu au format AAAA-MM, par exemple 2025-10."},
+    )
+
+    def month_start(self) -> date:
+        value = self.validated_data.get("month")
+        if not value:
+            return timezone.localdate().replace(day=1)
+        year, month = value.split("-")
+        return date(int(year), int(month), 1)
+
+
+DAYS = {"max_digits": 8, "decimal_places": 1, "read_only": True}
+
+
+class CoverageRowSerializer(serializers.Serializer):
+    zone = serializers.IntegerField(source="zone.pk", read_only=True)
+    zone_name = serializers.CharField(source="zone.name", read_only=True)
+    month = serializers.SerializerMethodField(help_text="AAAA-MM")
+    target_days = serializers.DecimalField(**DAYS)
+    requested_days = serializers.DecimalField(**DAYS)
+    confirmed_days = serializers.DecimalField(**DAYS)
+    completed_days = serializers.DecimalField(**DAYS)
+
+    def get_month(self, row) -> str:
+        return f"{row.month:%Y-%m}"
+
+
+# Coverage of the active zones for one month: target, requested, confirmed and completed doctor-days.
+class CoverageViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsArsStaff]
+    serializer_class = CoverageRowSerializer
+    queryset = Zone.objects.filter(active=True).order_by("department__code", "name", "pk")
+    filter_backends = []
+
+    @extend_schema(
+        summary="Couverture des zones pour un mois (équipe ARS)",
+        description="Pour chaque zone active : objectif, jours-médecin demandés, confirmés et effectués du mois.",
+        parameters=[CoverageQuerySerializer],
+    )
+    def list(self, request: Request) -> Response:
+        query = CoverageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        zones = self.paginate_queryset(self.get_queryset())
+        rows = coverage([query.month_start()], zones=self.get_queryset().filter(pk__in=[zone.pk for zone in zones]))
+        return self.get_paginated_response(CoverageRowSerializer(rows, many=True).data)

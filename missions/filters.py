@@ -1,0 +1,54 @@
+"""Query-string filters of the API lists (django-filter). `date_after` / `date_before` are inclusive."""
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+
+from missions.models import Availability, Booking, Doctor
+from missions.queries import open_slots
+from sites.models import Slot
+
+
+class SlotFilter(filters.FilterSet):
+    date = filters.DateFromToRangeFilter(help_text="Dates comprises entre date_after et date_before (incluses).")
+    available = filters.BooleanFilter(
+        method="filter_available",
+        help_text="true : seulement les créneaux réservables (ouverts, à venir, avec une place libre) ; "
+        "false : seulement les autres.",
+    )
+
+    class Meta:
+        model = Slot
+        fields = ["zone", "site", "period", "status", "date", "available"]
+
+    def filter_available(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        bookable = open_slots().values("pk")
+        return queryset.filter(pk__in=bookable) if value else queryset.exclude(pk__in=bookable)
+
+
+class BookingFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=Booking.Status.choices, help_text="Un ou plusieurs statuts.")
+    date = filters.DateFromToRangeFilter(help_text="Dates comprises entre date_after et date_before (incluses).")
+    site = filters.NumberFilter(field_name="slot__site_id", help_text="Identifiant du lieu d'accueil.")
+
+    class Meta:
+        model = Booking
+        fields = ["status", "date", "zone", "site", "doctor"]
+
+
+class DoctorFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=Doctor.Status.choices, help_text="Un ou plusieurs statuts.")
+    zone = filters.NumberFilter(field_name="zones", help_text="Médecins qui couvrent cette zone.")
+
+    class Meta:
+        model = Doctor
+        fields = ["status", "zone"]
+
+
+class AvailabilityFilter(filters.FilterSet):
+    date = filters.DateFromToRangeFilter(help_text="Dates comprises entre date_after et date_before (incluses).")
+
+    class Meta:
+        model = Availability
+        fields = ["date"]

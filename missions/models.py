@@ -1,0 +1,258 @@
+"""Doctors, their availability and their bookings. Workflow lives in services.py; the tables in rules.py."""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from sites.identifiers import validate_rpps
+from sites.models import Commune, Department, Period, Slot, Zone
+
+
+def new_ical_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class DoctorSector(models.TextChoices):
+    SECTOR_1 = "1", "Secteur 1"
+    SECTOR_2 = "2", "Secteur 2"
+    SECTOR_2_OPTAM = "2_optam", "Secteur 2 avec OPTAM"
+    NOT_CONVENTIONED = "non_conventionne", "Non conventionné"
+
+
+class DoctorMode(models.TextChoices):
+    LIBERAL = "liberal", "Libéral"
+    SALARIED = "salarie", "Salarié"
+    LOCUM = "remplacant", "Remplaçant"
+    RETIRED = "retraite", "Retraité"
+
+
+class DoctorStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Dossier déposé"
+    VALIDATED = "validated", "Validé"
+    SUSPENDED = "suspended", "Suspendu"
+    REJECTED = "rejected", "Refusé"
+    WITHDRAWN = "withdrawn", "Retiré"
+
+
+class Doctor(models.Model):
+    Sector = DoctorSector
+
+    Mode = DoctorMode
+
+    Status = DoctorStatus
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="doctor", verbose_name="compte"
+    )
+    rpps = models.CharField("n° RPPS", max_length=11, unique=True, validators=[validate_rpps])
+    first_name = models.CharField("prénom", max_length=150)
+    last_name = models.CharField("nom", max_length=150)
+    specialty = models.CharField("spécialité", max_length=150, default="Médecine générale")
+    sector = models.CharField("secteur conventionnel", max_length=20, choices=Sector.choices)
+    mode = models.CharField("mode d'exercice", max_length=20, choices=Mode.choices, default=Mode.LIBERAL)
+    practice_commune = models.ForeignKey(
+        Commune, on_delete=models.PROTECT, related_name="+", verbose_name="commune d'exercice principal"
+    )
+    practice_department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="practising_doctors",
+        verbose_name="département d'exercice principal",
+    )
+    cdom_department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="registered_doctors",
+        verbose_name="CDOM d'inscription",
+    )
+    zones = models.ManyToManyField(Zone, related_name="doctors", verbose_name="zones couvertes", blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    status_changed_at = models.DateTimeField("statut modifié le", null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status_reason = models.CharField("motif", max_length=500, blank=True)
+    submitted_at = models.DateTimeField("dossier déposé le", auto_now_add=True)
+    validated_at = models.DateTimeField("validé le", null=True, blank=True)
+    billing_number = models.CharField("n° Assurance Maladie dédié", max_length=20, blank=True)
+    billing_number_recorded_at = models.DateTimeField("n° dédié enregistré le", null=True, blank=True)
+    cps_card_requested_on = models.DateField("carte CPS demandée le", null=True, blank=True)
+    cps_card_received_on = models.DateField("carte CPS reçue le", null=True, blank=True)
+    cps_followup_sent_at = models.DateTimeField("relance carte CPS envoyée le", null=True, blank=True)
+    replacement_declared = models.BooleanField("remplacement déclaré", default=False)
+    ical_token = models.CharField("jeton du calendrier", max_length=64, unique=True, default=new_ical_token)
+
+    history = HistoricalRecords(excluded_fields=["ical_token"])
+
+    class Meta:
+        verbose_name = "médecin"
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=DoctorStatus.values), name="doctor_status_valid"),
+            models.CheckConstraint(condition=Q(sector__in=DoctorSector.values), name="doctor_sector_valid"),
+            models.CheckConstraint(condition=Q(mode__in=DoctorMode.values), name="doctor_mode_valid"),
+            models.CheckConstraint(condition=Q(rpps__regex=r"^[0-9]{11}$"), name="doctor_rpps_format"),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="doctor_status_idx"),
+            models.Index(fields=["last_name", "first_name"], name="doctor_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dr {self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Availability(models.Model):
+    """A day (or half-day) a doctor says they could come, in any of the zones they cover."""
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="availabilities", verbose_name="médecin")
+    date = models.DateField("date")
+    period = models.CharField("période", max_length=10, choices=Period.choices, default=Period.FULL_DAY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "disponibilité"
+        ordering = ["date", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["doctor", "date", "period"], name="availability_unique"),
+            models.CheckConstraint(condition=Q(period__in=Period.values), name="availability_period_valid"),
+        ]
+        indexes = [models.Index(fields=["date"], name="availability_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} – {self.date:%d/%m/%Y} ({self.get_period_display()})"
+
+
+class BookingStatus(models.TextChoices):
+    REQUESTED = "requested", "Demandée"
+    CONFIRMED = "confirmed", "Confirmée"
+    DECLINED = "declined", "Refusée par le lieu"
+    CANCELLED = "cancelled", "Annulée"
+    COMPLETED = "completed", "Effectuée"
+    NO_SHOW = "no_show", "Médecin absent"
+
+
+class Booking(models.Model):
+    """A doctor's booking of a slot. `date`, `period`, `day_fraction` and `zone` are copied from the slot."""
+
+    Status = BookingStatus
+
+    ACTIVE_STATUSES = (Status.REQUESTED, Status.CONFIRMED, Status.COMPLETED)
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="bookings", verbose_name="médecin")
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings", verbose_name="créneau")
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="bookings", verbose_name="zone")
+    date = models.DateField("date")
+    period = models.CharField("période", max_length=10, choices=Period.choices)
+    day_fraction = models.DecimalField("fraction de journée", max_digits=3, decimal_places=2)
+    status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    in_own_zone = models.BooleanField(
+        "dans la zone d'exercice du médecin",
+        default=False,
+        help_text="Le médecin exerce déjà dans cette zone (R10) : à vérifier par l'ARS.",
+    )
+
+    requested_at = models.DateTimeField("demandée le", auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField("confirmée le", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    declined_at = models.DateTimeField("refusée le", null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField("annulée le", null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField("motif (refus ou annulation)", max_length=500, blank=True)
+    late_cancellation = models.BooleanField("annulation tardive", default=False)
+    attested_at = models.DateTimeField("attestée le", null=True, blank=True)
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    consultations = models.PositiveSmallIntegerField("nombre de consultations", null=True, blank=True)
+    corrected_at = models.DateTimeField("attestation corrigée le", null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    correction_reason = models.CharField("motif de la correction", max_length=500, blank=True)
+
+    # Claims of the background jobs: set once by a conditional UPDATE, so nothing is sent twice.
+    reminder_d7_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_d1_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirm_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirm_alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attest_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attest_escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "réservation"
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doctor", "date"],
+                condition=Q(status__in=["requested", "confirmed", "completed"]),
+                name="booking_one_active_per_doctor_per_date",
+            ),
+            models.CheckConstraint(condition=Q(status__in=BookingStatus.values), name="booking_status_valid"),
+            models.CheckConstraint(condition=Q(period__in=Period.values), name="booking_period_valid"),
+            models.CheckConstraint(
+                condition=Q(day_fraction__in=[Decimal("0.5"), Decimal("1")]),
+                name="booking_day_fraction_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(consultations__isnull=True) | Q(status__in=["completed"]),
+                name="booking_consultations_only_when_completed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "date"], name="booking_doctor_date_idx"),
+            models.Index(fields=["slot", "status"], name="booking_slot_status_idx"),
+            models.Index(fields=["zone", "date"], name="booking_zone_date_idx"),
+            models.Index(fields=["status", "date"], name="booking_status_date_idx"),
+            # The default order (newest first) of the admin changelist and of ARS staff's API list.
+            models.Index(fields=["-date", "-id"], name="booking_date_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} – {self.slot}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class IdempotentRequest(models.Model):
+    """The first response to a `POST` carrying an `Idempotency-Key`, replayed for the same key and body."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    scope = models.CharField(max_length=100)
+    body_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "requête idempotente"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotentrequest_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -1,0 +1,161 @@
+"""Reads that several callers need (web, API, admin, jobs). Each runs a constant number of queries."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.roles import is_ars_staff
+from missions.models import Availability, Booking, Doctor
+from missions.rules import month_bounds
+from sites.models import SiteMembership, Slot, Zone
+
+ACTIVE = Booking.ACTIVE_STATUSES
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    zone: Zone
+    month: date
+    target_days: Decimal
+    requested_days: Decimal
+    confirmed_days: Decimal
+    completed_days: Decimal
+
+    @property
+    def booked_days(self) -> Decimal:
+        """Days that count toward the target: requested, confirmed or completed."""
+        return self.requested_days + self.confirmed_days + self.completed_days
+
+    @property
+    def ratio(self) -> Decimal:
+        return (self.booked_days / self.target_days) if self.target_days else Decimal("1")
+
+
+def coverage(months: list[date], zones: QuerySet | None = None) -> list[CoverageRow]:
+    """Per zone and month: target, requested, confirmed and completed doctor-days. Two queries in all."""
+    months = sorted({m.replace(day=1) for m in months})
+    if not months:
+        return []
+    zones = list((zones if zones is not None else Zone.objects.filter(active=True)).select_related("department"))
+    start, end = months[0], month_bounds(months[-1])[1]
+    days = DecimalField(max_digits=8, decimal_places=2)
+    totals = (
+        Booking.objects.filter(zone__in=[z.pk for z in zones], date__range=(start, end), status__in=ACTIVE)
+        .annotate(month=TruncMonth("date"))
+        .values("zone_id", "month")
+        .annotate(
+            requested=Coalesce(
+                Sum("day_fraction", filter=Q(status=Booking.Status.REQUESTED)), Value(ZERO), output_field=days
+            ),
+            confirmed=Coalesce(
+                Sum("day_fraction", filter=Q(status=Booking.Status.CONFIRMED)), Value(ZERO), output_field=days
+            ),
+            completed=Coalesce(
+                Sum("day_fraction", filter=Q(status=Booking.Status.COMPLETED)), Value(ZERO), output_field=days
+            ),
+        )
+        .order_by()
+    )
+    by_key = {}
+    for row in totals:
+        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
+        by_key[(row["zone_id"], month)] = row
+    rows = []
+    for zone in zones:
+        for month in months:
+            found = by_key.get((zone.pk, month), {})
+            rows.append(
+                CoverageRow(
+                    zone=zone,
+                    month=month,
+                    target_days=Decimal(zone.target_days_per_month),
+                    requested_days=Decimal(found.get("requested", ZERO)),
+                    confirmed_days=Decimal(found.get("confirmed", ZERO)),
+                    completed_days=Decimal(found.get("completed", ZERO)),
+                )
+            )
+    return rows
+
+
+def next_months(count: int, today: date | None = None) -> list[date]:
+    first = (today or timezone.localdate()).replace(day=1)
+    months = []
+    for n in range(count):
+        year, month = divmod(first.month - 1 + n, 12)
+        months.append(date(first.year + year, month + 1, 1))
+    return months
+
+
+def active_bookings_count():
+    return Coalesce(
+        Subquery(
+            Booking.objects.filter(slot=OuterRef("pk"), status__in=ACTIVE)
+            .order_by()
+            .values("slot")
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def slots_with_remaining(qs: QuerySet | None = None) -> QuerySet:
+    """Slots annotated with `booked` and `remaining` places (capacity minus active bookings)."""
+    qs = Slot.objects.all() if qs is None else qs
+    return qs.annotate(booked=active_bookings_count()).annotate(remaining=F("capacity") - F("booked"))
+
+
+def open_slots(
+    *,
+    zone: Zone | int | None = None,
+    site=None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    period: str | None = None,
+) -> QuerySet:
+    """Open, bookable (today or later) slots with at least one place left."""
+    today = timezone.localdate()
+    qs = Slot.objects.filter(status=Slot.Status.OPEN, date__gte=max(date_from or today, today), site__active=True)
+    if zone is not None:
+        qs = qs.filter(zone=zone)
+    if site is not None:
+        qs = qs.filter(site=site)
+    if date_to is not None:
+        qs = qs.filter(date__lte=date_to)
+    if period:
+        qs = qs.filter(period=period)
+    return (
+        slots_with_remaining(qs).filter(remaining__gt=0).select_related("site__commune", "zone").order_by("date", "pk")
+    )
+
+
+def bookings_visible_to(user) -> QuerySet:
+    """What a person may see: a doctor their own, a site its own, a CPAM its doctors', ARS everything."""
+    qs = Booking.objects.all()
+    if is_ars_staff(user):
+        return qs
+    if not (user and user.is_authenticated):
+        return qs.none()
+    return qs.filter(
+        Q(doctor__user=user)
+        | Q(slot__site_id__in=SiteMembership.objects.filter(user=user).values("site_id"))
+        | Q(doctor__practice_department_id__in=user.cpam_memberships.values("cpam__department_id"))
+    )
+
+
+def available_doctors(*, zone: Zone | int, date: date) -> QuerySet:
+    """Availabilities that day of validated doctors covering the zone and not already booked that day."""
+    zone_id = getattr(zone, "pk", zone)
+    busy = Booking.objects.filter(date=date, status__in=ACTIVE).values("doctor_id")
+    return (
+        Availability.objects.filter(date=date, doctor__status=Doctor.Status.VALIDATED, doctor__zones=zone_id)
+        .exclude(doctor_id__in=busy)
+        .select_related("doctor")
+        .order_by("doctor__last_name", "doctor__first_name", "period")
+    )

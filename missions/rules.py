@@ -1,0 +1,111 @@
+"""The lifecycles of doctors and bookings, declared once, and the small pure checks of the booking rules."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from accounts.rules import Lifecycle, RuleViolation
+from missions.models import BookingStatus, DoctorStatus
+from sites.models import Period
+
+PARIS = ZoneInfo("Europe/Paris")
+
+DOCTOR_LIFECYCLE = Lifecycle(
+    {
+        DoctorStatus.SUBMITTED: {DoctorStatus.VALIDATED, DoctorStatus.REJECTED, DoctorStatus.WITHDRAWN},
+        DoctorStatus.VALIDATED: {DoctorStatus.SUSPENDED, DoctorStatus.WITHDRAWN},
+        DoctorStatus.SUSPENDED: {DoctorStatus.VALIDATED, DoctorStatus.WITHDRAWN},
+        DoctorStatus.REJECTED: {DoctorStatus.WITHDRAWN},
+        DoctorStatus.WITHDRAWN: set(),
+    },
+    labels=dict(DoctorStatus.choices),
+)
+
+BOOKING_LIFECYCLE = Lifecycle(
+    {
+        BookingStatus.REQUESTED: {BookingStatus.CONFIRMED, BookingStatus.DECLINED, BookingStatus.CANCELLED},
+        BookingStatus.CONFIRMED: {BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED},
+        # An attestation can be corrected by ARS staff (completed ⇄ no_show); billing reverses what was stated.
+        BookingStatus.COMPLETED: {BookingStatus.NO_SHOW},
+        BookingStatus.NO_SHOW: {BookingStatus.COMPLETED},
+        BookingStatus.DECLINED: set(),
+        BookingStatus.CANCELLED: set(),
+    },
+    labels=dict(BookingStatus.choices),
+)
+
+# When a period starts, in Paris local time: the reference for late cancellations (R5) and calendars.
+PERIOD_HOURS = {
+    Period.FULL_DAY: (time(8, 0), time(18, 0)),
+    Period.MORNING: (time(8, 0), time(12, 30)),
+    Period.AFTERNOON: (time(13, 30), time(18, 0)),
+}
+
+
+def period_start(day: date, period: str) -> datetime:
+    return datetime.combine(day, PERIOD_HOURS[period][0], tzinfo=PARIS)
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    """First and last day of the calendar month of `day`."""
+    first = day.replace(day=1)
+    next_first = (first + timedelta(days=32)).replace(day=1)
+    return first, next_first - timedelta(days=1)
+
+
+def check_booking_date(day: date, today: date) -> None:
+    """R4: not in the past, not beyond the horizon."""
+    if day < today:
+        raise RuleViolation("date_in_past", "Ce créneau est passé : il ne peut plus être réservé.")
+    horizon = today + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    if day > horizon:
+        raise RuleViolation(
+            "beyond_horizon",
+            f"On ne peut réserver que jusqu'à {settings.BOOKING_HORIZON_DAYS} jours à l'avance "
+            f"(au plus tard le {horizon:%d/%m/%Y}).",
+        )
+
+
+def check_monthly_cap(already: Decimal, adding: Decimal, day: date) -> None:
+    """R1: at most MAX_DAYS_PER_MONTH days per calendar month, a half-day counting 0.5."""
+    cap = settings.MAX_DAYS_PER_MONTH
+    if already + adding > cap:
+        raise RuleViolation(
+            "monthly_cap_reached",
+            f"Vous avez déjà {format_days(already)} réservé(s) en {MONTHS_FR[day.month - 1]} {day.year} : "
+            f"la mission est limitée à {format_days(cap)} par mois.",
+        )
+
+
+MONTHS_FR = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def format_days(days: Decimal) -> str:
+    """1 → « 1 jour », 1.5 → « 1,5 jour », 2 → « 2 jours » (French usage: plural from 2)."""
+    days = Decimal(days).normalize()
+    text = f"{days:f}".replace(".", ",")
+    return f"{text} jour" + ("s" if days >= 2 else "")
+
+
+def is_late(day: date, period: str, now: datetime) -> bool:
+    """R5: a doctor may cancel up to LATE_CANCEL_HOURS before the period starts; any later is late (exactly
+    LATE_CANCEL_HOURS before is still in time).
+
+    Counted in real hours (in UTC): subtracting hours from a Paris wall-clock time is off by one across a
+    daylight-saving change."""
+    return now > period_start(day, period).astimezone(UTC) - timedelta(hours=settings.LATE_CANCEL_HOURS)

@@ -1,0 +1,1 @@
+"""Web pages, one module per space: public, doctor, host (site), ars, feeds (iCal), invitations."""

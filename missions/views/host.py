@@ -1,0 +1,302 @@
+"""The host site's space: its slots, bookings to confirm or decline, days to attest, invitations to doctors.
+
+Publishing slots lives in sites/views.py (it only touches sites). A person sees the sites they are a member of;
+any other site's slot or booking is a 404.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_POST
+
+from accounts.rules import RuleViolation
+from missions import services
+from missions.forms import AttestForm, ReasonForm, apply_service_errors
+from missions.models import Availability, Booking, Doctor
+from missions.queries import available_doctors, slots_with_remaining
+from missions.views.access import host_space
+from missions.views.invitations import offer_url
+from notifications.models import Message
+from sites.models import HostSite, Slot
+
+SLOTS_PER_PAGE = 30
+RECENT_ATTESTATIONS_DAYS = 30
+PENDING = (Booking.Status.REQUESTED, Booking.Status.CONFIRMED)
+
+
+def _selected_sites(request: HttpRequest, sites: list[HostSite]) -> list[HostSite]:
+    """All the person's sites, or the one chosen with ?lieu=<id>."""
+    chosen = request.GET.get("lieu")
+    picked = [s for s in sites if str(s.pk) == chosen]
+    return picked or sites
+
+
+def _site_context(request: HttpRequest, sites: list[HostSite]) -> dict:
+    selected = _selected_sites(request, sites)
+    return {
+        "sites": sites,
+        "selected_sites": selected,
+        "selected_site": selected[0] if len(selected) == 1 else None,
+        "several_sites": len(sites) > 1,
+    }
+
+
+# --- home: the sites' upcoming slots ---------------------------------------------------------------------------
+
+
+@host_space
+def home(request: HttpRequest, sites: list[HostSite]) -> HttpResponse:
+    today = timezone.localdate()
+    context = _site_context(request, sites)
+    site_ids = [s.pk for s in context["selected_sites"]]
+    counts = Booking.objects.filter(slot__site_id__in=site_ids).aggregate(
+        to_confirm=Count("pk", filter=Q(status=Booking.Status.REQUESTED)),
+        to_attest=Count("pk", filter=Q(status=Booking.Status.CONFIRMED, date__lte=today)),
+    )
+    slots = (
+        slots_with_remaining(Slot.objects.filter(site_id__in=site_ids, date__gte=today))
+        .select_related("site")
+        .prefetch_related(
+            Prefetch(
+                "bookings",
+                queryset=Booking.objects.filter(status__in=PENDING).select_related("doctor").order_by("pk"),
+                to_attr="pending_bookings",
+            )
+        )
+        .order_by("date", "period", "site__name")
+    )
+    page = Paginator(slots, SLOTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "host/home.html",
+        {**context, **counts, "page": page, "query": query.urlencode(), "today": today},
+    )
+
+
+# --- one slot: its bookings, the doctors available that day, closing it -------------------------------------------
+
+
+def _slot_page(
+    request: HttpRequest,
+    sites: list[HostSite],
+    slot_id: int,
+    *,
+    offer_error: dict | None = None,
+    close_form: ReasonForm | None = None,
+) -> HttpResponse:
+    today = timezone.localdate()
+    slot = get_object_or_404(
+        slots_with_remaining(Slot.objects.filter(site__in=sites)).select_related("site", "zone"), pk=slot_id
+    )
+    bookings = list(slot.bookings.select_related("doctor").order_by("requested_at"))
+    can_offer = slot.status == Slot.Status.OPEN and slot.date >= today and slot.remaining > 0
+    available = list(available_doctors(zone=slot.zone_id, date=slot.date)) if can_offer else []
+    invited = set()
+    if available:
+        prefix = f"slot:{slot.pk}:offer:"
+        for key in Message.objects.filter(dedup_key__startswith=prefix).values_list("dedup_key", flat=True):
+            invited.add(key[len(prefix) :].split(":", 1)[0])
+    for availability in available:
+        availability.invited = str(availability.doctor_id) in invited
+    if close_form is None:
+        close_form = ReasonForm(
+            label="Motif de la fermeture", help_text="Il est transmis aux médecins qui avaient réservé."
+        )
+    return render(
+        request,
+        "host/slot.html",
+        {
+            "sites": sites,
+            "slot": slot,
+            "bookings": bookings,
+            "available": available,
+            "can_offer": can_offer,
+            "can_close": slot.status == Slot.Status.OPEN and slot.date >= today,
+            "offer_error": offer_error,
+            "close_form": close_form,
+        },
+    )
+
+
+@host_space
+def slot_detail(request: HttpRequest, sites: list[HostSite], slot_id: int) -> HttpResponse:
+    return _slot_page(request, sites, slot_id)
+
+
+@require_POST
+@host_space
+def offer(request: HttpRequest, sites: list[HostSite], slot_id: int, doctor_id: int) -> HttpResponse:
+    slot = get_object_or_404(Slot.objects.filter(site__in=sites).select_related("site", "zone"), pk=slot_id)
+    # Only the doctors this page listed: those who declared themselves available that day in the slot's zone.
+    declared = Availability.objects.filter(date=slot.date, doctor__zones=slot.zone_id).values("doctor_id")
+    doctor = get_object_or_404(Doctor.objects.select_related("user").filter(pk__in=declared), pk=doctor_id)
+    try:
+        sent = services.offer_slot(slot=slot, doctor=doctor, by=request.user, accept_url=offer_url(slot, doctor))
+    except RuleViolation as exc:
+        return _slot_page(
+            request, sites, slot_id, offer_error={"doctor_id": doctor.pk, "doctor": doctor, "message": exc.message}
+        )
+    if sent:
+        messages.success(request, f"Invitation envoyée au Dr {doctor.full_name}.")
+    else:
+        messages.info(request, f"Le Dr {doctor.full_name} avait déjà reçu une invitation pour ce créneau.")
+    return redirect("missions:host_slot", slot_id=slot.pk)
+
+
+@require_POST
+@host_space
+def close(request: HttpRequest, sites: list[HostSite], slot_id: int) -> HttpResponse:
+    slot = get_object_or_404(Slot.objects.filter(site__in=sites), pk=slot_id)
+    form = ReasonForm(
+        request.POST,
+        label="Motif de la fermeture",
+        help_text="Il est transmis aux médecins qui avaient réservé.",
+    )
+    if form.is_valid():
+        try:
+            cancelled = services.close_slot(slot, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Créneau du {date_format(slot.date, 'j F Y')} fermé"
+                + (f" ; {cancelled} réservation(s) annulée(s), les médecins sont prévenus." if cancelled else "."),
+            )
+            return redirect("missions:host_home")
+    return _slot_page(request, sites, slot_id, close_form=form)
+
+
+# --- bookings to confirm or decline -----------------------------------------------------------------------------
+
+
+def _bookings_page(request: HttpRequest, sites: list[HostSite], *, refused: dict | None = None) -> HttpResponse:
+    today = timezone.localdate()
+    context = _site_context(request, sites)
+    mine = Booking.objects.filter(slot__site__in=context["selected_sites"]).select_related("doctor", "slot__site")
+    to_confirm = list(mine.filter(status=Booking.Status.REQUESTED).order_by("date", "pk"))
+    confirmed = list(mine.filter(status=Booking.Status.CONFIRMED, date__gte=today).order_by("date", "pk"))
+    return render(
+        request,
+        "host/bookings.html",
+        {**context, "to_confirm": to_confirm, "confirmed": confirmed, "refused": refused, "today": today},
+    )
+
+
+@host_space
+def bookings(request: HttpRequest, sites: list[HostSite]) -> HttpResponse:
+    return _bookings_page(request, sites)
+
+
+def _site_booking(sites: list[HostSite], booking_id: int) -> Booking:
+    return get_object_or_404(
+        Booking.objects.filter(slot__site__in=sites).select_related("doctor__user", "slot__site"), pk=booking_id
+    )
+
+
+@require_POST
+@host_space
+def confirm(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
+    booking = _site_booking(sites, booking_id)
+    try:
+        services.confirm_booking(booking, by=request.user)
+    except RuleViolation as exc:
+        return _bookings_page(request, sites, refused={"booking_id": booking.pk, "message": exc.message})
+    messages.success(
+        request,
+        f"Venue du Dr {booking.doctor.full_name} le {date_format(booking.date, 'j F Y')} confirmée ; "
+        "le médecin est prévenu par e-mail.",
+    )
+    back = "missions:host_attestations" if request.POST.get("back") == "attestations" else "missions:host_bookings"
+    return redirect(back)
+
+
+@host_space
+def decline(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
+    booking = _site_booking(sites, booking_id)
+    form = ReasonForm(request.POST or None, label="Motif du refus", help_text="Il est transmis au médecin.")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decline_booking(booking, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Demande du Dr {booking.doctor.full_name} refusée ; le médecin est prévenu.")
+            return redirect("missions:host_bookings")
+    return render(request, "host/decline.html", {"sites": sites, "booking": booking, "form": form})
+
+
+# --- attestations -------------------------------------------------------------------------------------------------
+
+
+def _attestations_page(
+    request: HttpRequest, sites: list[HostSite], *, bound: AttestForm | None = None, bound_id: int | None = None
+) -> HttpResponse:
+    today = timezone.localdate()
+    context = _site_context(request, sites)
+    mine = Booking.objects.filter(slot__site__in=context["selected_sites"], date__lte=today).select_related(
+        "doctor", "slot__site"
+    )
+    to_attest = list(mine.filter(status=Booking.Status.CONFIRMED).order_by("date", "pk"))
+    unconfirmed = list(mine.filter(status=Booking.Status.REQUESTED).order_by("date", "pk"))
+    for booking in to_attest:
+        booking.form = bound if booking.pk == bound_id else AttestForm(prefix=f"b{booking.pk}")
+    recent = list(
+        mine.filter(
+            status__in=[Booking.Status.COMPLETED, Booking.Status.NO_SHOW],
+            date__gte=today - timedelta(days=RECENT_ATTESTATIONS_DAYS),
+        ).order_by("-date", "-pk")
+    )
+    return render(
+        request,
+        "host/attestations.html",
+        {**context, "to_attest": to_attest, "unconfirmed": unconfirmed, "recent": recent, "today": today},
+    )
+
+
+@host_space
+def attestations(request: HttpRequest, sites: list[HostSite]) -> HttpResponse:
+    return _attestations_page(request, sites)
+
+
+@require_POST
+@host_space
+def attest(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
+    booking = _site_booking(sites, booking_id)
+    form = AttestForm(request.POST, prefix=f"b{booking.pk}")
+    if form.is_valid():
+        try:
+            services.attest_booking(
+                booking,
+                by=request.user,
+                attended=form.came,
+                consultations=form.cleaned_data["consultations"] if form.came else None,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            outcome = (
+                f"venue attestée ({form.cleaned_data['consultations']} consultations)"
+                if form.came
+                else "absence enregistrée"
+            )
+            messages.success(
+                request, f"Dr {booking.doctor.full_name}, {date_format(booking.date, 'j F Y')} : {outcome}."
+            )
+            return redirect("missions:host_attestations")
+    return _attestations_page(request, sites, bound=form, bound_id=booking.pk)

@@ -1,0 +1,62 @@
+"""« Proposer ce créneau »: a signed, expiring link that books a slot for the invited doctor in one step."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+
+from accounts.rules import RuleViolation
+from missions import services
+from missions.models import Doctor
+from missions.queries import slots_with_remaining
+from missions.views.access import doctor_space
+from sites.models import Slot
+
+SALT = "missions.slot-offer"
+MAX_AGE = timedelta(days=30)
+
+
+def offer_token(slot: Slot, doctor: Doctor) -> str:
+    return signing.dumps({"slot": slot.pk, "doctor": doctor.pk}, salt=SALT, compress=True)
+
+
+def offer_url(slot: Slot, doctor: Doctor) -> str:
+    return settings.SITE_URL + reverse("missions:accept_offer", args=[offer_token(slot, doctor)])
+
+
+@doctor_space
+def accept_offer(request: HttpRequest, doctor: Doctor, token: str) -> HttpResponse:
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=MAX_AGE)
+    except signing.SignatureExpired:
+        return render(request, "doctor/offer_invalid.html", {"reason": "expired"}, status=410)
+    except signing.BadSignature:
+        return render(request, "doctor/offer_invalid.html", {"reason": "bad"}, status=400)
+    if payload.get("doctor") != doctor.pk:
+        raise Http404("Cette invitation est adressée à un autre médecin.")
+    slot = (
+        slots_with_remaining(Slot.objects.filter(pk=payload.get("slot")))
+        .select_related("site__commune", "zone")
+        .first()
+    )
+    if slot is None:
+        raise Http404("Ce créneau n'existe plus.")
+    error = None
+    if request.method == "POST":
+        try:
+            booking = services.book_slot(doctor=doctor, slot=slot, by=request.user)
+        except RuleViolation as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                f"Votre demande pour le {date_format(booking.date, 'l j F Y')} à {slot.site.name} est envoyée. "
+                "Le lieu d'accueil doit maintenant la confirmer : vous recevrez un e-mail.",
+            )
+            return redirect("missions:doctor_missions")
+    return render(request, "doctor/offer.html", {"doctor": doctor, "slot": slot, "error": error})

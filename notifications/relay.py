@@ -1,0 +1,125 @@
+"""Delivery of the outbox: claim a row atomically, send it, record the outcome. Safe to run anywhere, any time.
+
+A message that cannot be sent is retried with an exponential backoff (1, 2, 4… minutes) and marked `failed`
+after `OUTBOX_MAX_ATTEMPTS` attempts; ARS staff see it in the admin and can put it back in the queue
+(« Renvoyer »). A relay killed between the SMTP hand-off and the status update leaves its claim behind: the
+message is taken again after CLAIM_TIMEOUT, so delivery is at least once, never silently lost.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from notifications.models import Message
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this is considered abandoned (its worker died) and may be taken again.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+BATCH_SIZE = 200
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8… minutes, at most 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def due(now: datetime):
+    return (
+        Message.objects.filter(status=Message.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+    )
+
+
+def claim(message_id: int, now: datetime) -> bool:
+    """A conditional UPDATE that only one worker can win."""
+    return bool(due(now).filter(pk=message_id).update(claimed_at=now))
+
+
+def send_one(message: Message, connection=None) -> None:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.recipient],
+        headers={"X-Outbox-Id": str(message.pk)},
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    email.send(fail_silently=False)
+
+
+def _record_failure(message: Message, exc: Exception, now: datetime) -> None:
+    attempts = message.attempts + 1
+    failed = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    Message.objects.filter(pk=message.pk).update(
+        attempts=attempts,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        status=Message.Status.FAILED if failed else Message.Status.PENDING,
+        next_attempt_at=None if failed else now + backoff(attempts),
+        claimed_at=None,
+    )
+    log = logger.error if failed else logger.warning
+    log("Outbox message %s not sent (attempt %s%s): %s", message.pk, attempts, ", gave up" if failed else "", exc)
+
+
+def relay(limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
+    """Send what is due, over one mail connection; return how many messages went out."""
+    now = now or timezone.now()
+    sent = 0
+    ids = list(due(now).order_by("created_at").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    connection = get_connection(fail_silently=False)
+    try:
+        for message_id in ids:
+            if not claim(message_id, now):
+                continue  # another relay took it
+            message = Message.objects.get(pk=message_id)
+            try:
+                send_one(message, connection)
+            except Exception as exc:  # noqa: BLE001 - any transport error is recorded, retried, then marked failed
+                _record_failure(message, exc, now)
+                _close_quietly(connection)  # a broken SMTP session is reopened for the next message
+                continue
+            Message.objects.filter(pk=message_id).update(
+                status=Message.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=message.attempts + 1,
+                last_error="",
+                next_attempt_at=None,
+            )
+            sent += 1
+    finally:
+        _close_quietly(connection)
+    return sent
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - closing a dead SMTP session may fail; there is nothing left to do
+        logger.debug("Mail connection close failed", exc_info=True)
+
+
+def resend(message_ids: Iterable[int]) -> int:
+    """Put failed (or sent) messages back in the queue, from the admin's « Renvoyer » action; relay soon."""
+    from notifications.outbox import _relay_after_commit
+
+    with transaction.atomic():
+        count = (
+            Message.objects.filter(pk__in=list(message_ids))
+            .exclude(status=Message.Status.PENDING)
+            .update(status=Message.Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, last_error="")
+        )
+        if count:
+            _relay_after_commit()
+    return count

@@ -1,0 +1,118 @@
+"""Writes on host sites and their slots. Closing a slot touches bookings: it lives in missions.services."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from accounts.roles import is_ars_staff
+from accounts.rules import NotAllowed, RuleViolation
+from sites.models import HostSite, Period, SiteMembership, Slot
+
+
+def can_manage_site(user, site_id: int) -> bool:
+    """ARS staff, or a member of that host site."""
+    if is_ars_staff(user):
+        return True
+    return bool(user and user.is_authenticated) and SiteMembership.objects.filter(user=user, site_id=site_id).exists()
+
+
+def require_site_manager(user, site_id: int) -> None:
+    if not can_manage_site(user, site_id):
+        raise NotAllowed("Seuls les membres de ce lieu d'accueil et l'équipe ARS peuvent faire cela.")
+
+
+def _check_slot_input(day: date, period: str, capacity: int) -> None:
+    errors = {}
+    if period not in Period.values:
+        errors["period"] = "Période inconnue : choisissez journée, matin ou après-midi."
+    if not isinstance(capacity, int) or capacity < 1:
+        errors["capacity"] = "Le nombre de places doit être au moins 1."
+    elif capacity > 20:
+        errors["capacity"] = "Le nombre de places ne peut pas dépasser 20 pour un créneau."
+    if errors:
+        raise ValidationError(errors)
+    today = timezone.localdate()
+    if day < today:
+        raise RuleViolation("date_in_past", "On ne peut pas publier un créneau à une date passée.")
+    horizon = today + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    if day > horizon:
+        raise RuleViolation(
+            "beyond_horizon",
+            f"On ne peut publier des créneaux que jusqu'à {settings.BOOKING_HORIZON_DAYS} jours à l'avance "
+            f"(au plus tard le {horizon:%d/%m/%Y}).",
+        )
+
+
+def _lock_site(site: HostSite) -> None:
+    """Publications of one site queue on its row, so « already open? » then INSERT cannot race: without it two
+    concurrent publications of the same slot both pass the check and the second hits the partial unique index."""
+    list(HostSite.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True))
+
+
+def _new_slot(site: HostSite, day: date, period: str, capacity: int, note: str, by) -> Slot:
+    slot = Slot(site=site, zone_id=site.zone_id, date=day, period=period, capacity=capacity, note=note, created_by=by)
+    slot._history_user = by
+    return slot
+
+
+def publish_slot(*, site: HostSite, date: date, period: str, capacity: int = 1, note: str = "", by) -> Slot:
+    require_site_manager(by, site.pk)
+    if not site.active:
+        raise RuleViolation("site_inactive", "Ce lieu d'accueil n'est plus actif : il ne peut pas publier de créneau.")
+    _check_slot_input(date, period, capacity)
+    with transaction.atomic():
+        _lock_site(site)
+        if Slot.objects.filter(site=site, date=date, period=period, status=Slot.Status.OPEN).exists():
+            raise RuleViolation(
+                "slot_exists",
+                f"Un créneau « {Period(period).label.lower()} » est déjà ouvert le {date:%d/%m/%Y} dans ce lieu.",
+            )
+        slot = _new_slot(site, date, period, capacity, note, by)
+        slot.save()
+    return slot
+
+
+@dataclass
+class PublishResult:
+    created: list[Slot] = field(default_factory=list)
+    skipped: list[date] = field(default_factory=list)
+
+
+def recurring_dates(start: date, end: date, weekdays: set[int]) -> list[date]:
+    """Every date from `start` to `end` (inclusive) falling on one of `weekdays` (0 = Monday)."""
+    if end < start:
+        raise ValidationError({"end": "La date de fin doit suivre la date de début."})
+    if (end - start).days > 366:
+        raise ValidationError({"end": "Une publication couvre au plus un an."})
+    days = (start + timedelta(days=n) for n in range((end - start).days + 1))
+    return [d for d in days if d.weekday() in weekdays]
+
+
+def publish_slots(
+    *, site: HostSite, dates: Iterable[date], period: str, capacity: int = 1, note: str = "", by
+) -> PublishResult:
+    """Publish many slots at once; dates that already have an open slot for that period are skipped."""
+    require_site_manager(by, site.pk)
+    if not site.active:
+        raise RuleViolation("site_inactive", "Ce lieu d'accueil n'est plus actif : il ne peut pas publier de créneau.")
+    dates = sorted(set(dates))
+    for day in dates:
+        _check_slot_input(day, period, capacity)
+    result = PublishResult()
+    with transaction.atomic():
+        _lock_site(site)
+        taken = set(
+            Slot.objects.filter(site=site, period=period, status=Slot.Status.OPEN, date__in=dates).values_list(
+                "date", flat=True
+            )
+        )
+        result.skipped = [day for day in dates if day in taken]
+        fresh = [_new_slot(site, day, period, capacity, note, by) for day in dates if day not in taken]
+        result.created = bulk_create_with_history(fresh, Slot, default_user=by) if fresh else []
+    return result

@@ -1,0 +1,73 @@
+"""Public home page, and publishing slots (the part of the host-site space that only touches sites)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from accounts.rules import RuleViolation
+from sites import services
+from sites.forms import PublishSlotsForm
+from sites.models import Commune, HostSite, Zone
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    zones = (
+        Zone.objects.filter(active=True)
+        .select_related("department")
+        .annotate(site_count=Count("host_sites", filter=Q(host_sites__active=True)))
+        .order_by("department__code", "name")
+    )
+    return render(request, "public/home.html", {"zones": zones})
+
+
+@login_required
+def publish(request: HttpRequest) -> HttpResponse:
+    sites = list(HostSite.objects.filter(memberships__user_id=request.user.pk).select_related("zone"))
+    if not sites:
+        raise PermissionDenied("Seules les équipes des lieux d'accueil publient des créneaux.")
+    form = PublishSlotsForm(request.POST or None, sites=sites)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            dates = services.recurring_dates(data["start"], data["end"], form.weekday_numbers)
+            if not dates:
+                raise ValidationError({"weekdays": "Aucune date ne tombe sur ces jours entre ces deux dates."})
+            result = services.publish_slots(
+                site=data["site"],
+                dates=dates,
+                period=data["period"],
+                capacity=data["capacity"],
+                note=data["note"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc)]:
+                form.add_error(field if field in form.fields else None, errors)
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+    return render(request, "host/publish.html", {"form": form, "result": result, "sites": sites})
+
+
+COMMUNE_SUGGESTIONS = 15
+
+
+def commune_search(request: HttpRequest) -> JsonResponse:
+    """Suggestions for the commune field of the registration form (by name, postcode or INSEE code).
+
+    The form works without it (the INSEE code can be typed); with it, a small script fills the field's datalist
+    as the person types, so the page never ships the 35,000 communes of France.
+    """
+    term = request.GET.get("q", "").strip()
+    if len(term) < 2:
+        return JsonResponse({"results": []})
+    communes = Commune.objects.filter(
+        Q(name__istartswith=term) | Q(insee_code__startswith=term) | Q(postcodes__contains=term)
+    ).order_by(F("population").desc(nulls_last=True), "name")[:COMMUNE_SUGGESTIONS]
+    results = [
+        {"code": c.insee_code, "label": f"{c.name} ({c.postcodes or c.insee_code})"}
+        for c in communes.only("insee_code", "name", "postcodes")
+    ]
+    return JsonResponse({"results": results})

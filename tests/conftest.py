@@ -1,0 +1,130 @@
+"""Personas, named for who they are, so a permission test reads as a table.
+
+`doctor` and `other_doctor` are `Doctor` objects (their account is `.user`); the others are `User` objects.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from accounts.roles import ARS_GROUP, ensure_ars_group
+from tests import factories as f
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip, with the reason printed, what this run's services cannot support."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    has_broker = bool(os.environ.get("CELERY_BROKER_URL"))
+    has_chromium = bool(os.environ.get("CHROMIUM_PATH") or shutil.which("chromium"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)"))
+        if "redis" in item.keywords and not has_broker:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set CELERY_BROKER_URL (CI does)"))
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(pytest.mark.skip(reason="needs Chromium (/usr/bin/chromium): .ci/run installs it"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_test_clients(settings):
+    """Every persona has a password: hashing them at production strength would dominate the run time. And each
+    test client builds its own middleware chain, in which WhiteNoise would index every static file (thousands,
+    with the DSFR) unless it looks files up on request."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
+def _cache_per_worker(settings, worker_id):
+    """With Redis as the cache, xdist workers share one server: each gets its own key space, so one worker's
+    requests never count toward another's throttles or lockouts."""
+    caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{worker_id}"
+    settings.CACHES = caches
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in-process unless a test is marked `redis` (it then talks to a real worker)."""
+    from config.celery import app
+
+    if "redis" in request.keywords:
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def zone(db):
+    return f.ZoneFactory()
+
+
+@pytest.fixture
+def site(zone):
+    return f.HostSiteFactory(zone=zone)
+
+
+@pytest.fixture
+def other_site(zone):
+    return f.HostSiteFactory(zone=zone)
+
+
+@pytest.fixture
+def flat_rate(db):
+    return f.FlatRateFactory()
+
+
+@pytest.fixture
+def doctor(zone):
+    return f.DoctorFactory(zones=[zone])
+
+
+@pytest.fixture
+def other_doctor(zone):
+    return f.DoctorFactory(zones=[zone])
+
+
+@pytest.fixture
+def site_member(site):
+    return f.SiteMembershipFactory(site=site).user
+
+
+@pytest.fixture
+def other_site_member(other_site):
+    return f.SiteMembershipFactory(site=other_site).user
+
+
+@pytest.fixture
+def ars_staff(zone):
+    user = f.ArsMembershipFactory(region=zone.department.region).user
+    user.groups.add(ensure_ars_group())
+    return user
+
+
+@pytest.fixture
+def cpam_agent(doctor):
+    """An agent of the CPAM de rattachement of `doctor` (the CPAM of their main practice's department)."""
+    cpam = f.CpamFactory(department=doctor.practice_department)
+    return f.CpamMembershipFactory(cpam=cpam).user
+
+
+@pytest.fixture
+def slot(site):
+    return f.SlotFactory(site=site)
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+__all__ = ["ARS_GROUP"]
+
+
+# ARS sessions opened with client.force_login pass the second factor (see tests/security/otp.py).
+from tests.security.otp import staff_force_login_passes_second_factor  # noqa: E402,F401

@@ -1,0 +1,210 @@
+"""factory-boy factories for every app. Each test builds what it reads; nothing here is shared mutable state."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from billing.models import Cpam, CpamMembership, FlatRate
+from missions.models import Availability, Booking, Doctor
+from sites.identifiers import with_luhn_key
+from sites.models import (
+    ArsMembership,
+    Commune,
+    Department,
+    Epci,
+    HostSite,
+    Region,
+    SiteMembership,
+    Slot,
+    Zone,
+)
+
+PASSWORD = "mot-de-passe-de-test-42"
+
+
+def paris_today() -> datetime.date:
+    return timezone.localdate()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"personne{n}@exemple.fr")
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy hook
+        if create:
+            obj.save()
+
+
+class RegionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ["code"]
+
+    code = "84"
+    name = "Auvergne-Rhône-Alpes"
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"{(n % 89) + 1:02d}")
+    name = factory.LazyAttribute(lambda o: f"Département {o.code}")
+    region = factory.SubFactory(RegionFactory)
+    cdom_name = factory.LazyAttribute(lambda o: f"CDOM {o.code}")
+    cdom_email = factory.LazyAttribute(lambda o: f"cdom{o.code}@ordre.exemple.fr")
+
+
+class EpciFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Epci
+        django_get_or_create = ["siren"]
+
+    siren = factory.Sequence(lambda n: with_luhn_key(f"2{n:07d}"))
+    name = factory.Sequence(lambda n: f"CC de la Vallée {n}")
+    kind = "CC"
+
+
+class CommuneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commune
+        django_get_or_create = ["insee_code"]
+
+    department = factory.SubFactory(DepartmentFactory)
+    insee_code = factory.LazyAttributeSequence(lambda o, n: f"{o.department.code}{n % 1000:03d}")
+    name = factory.Sequence(lambda n: f"Saint-Exemple-{n}")
+    epci = factory.SubFactory(EpciFactory)
+
+
+class ZoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Zone
+        django_get_or_create = ["siren"]
+
+    siren = factory.Sequence(lambda n: with_luhn_key(f"24{n:06d}"))
+    name = factory.Sequence(lambda n: f"CC du Haut-Pays {n}")
+    department = factory.SubFactory(DepartmentFactory)
+    target_days_per_month = 8
+
+
+class HostSiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HostSite
+
+    name = factory.Sequence(lambda n: f"Maison de santé n° {n}")
+    kind = HostSite.Kind.HEALTH_HOUSE
+    zone = factory.SubFactory(ZoneFactory)
+    commune = factory.SubFactory(CommuneFactory, department=factory.SelfAttribute("..zone.department"))
+    address = "1 place de la Mairie"
+    contact_email = factory.Sequence(lambda n: f"accueil{n}@lieu.exemple.fr")
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Slot
+
+    site = factory.SubFactory(HostSiteFactory)
+    zone = factory.SelfAttribute("site.zone")
+    date = factory.LazyFunction(lambda: paris_today() + datetime.timedelta(days=14))
+    period = "full_day"
+    capacity = 1
+
+
+class DoctorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Doctor
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    rpps = factory.Sequence(lambda n: with_luhn_key(f"1{n:09d}"))
+    first_name = factory.SelfAttribute("user.first_name")
+    last_name = factory.SelfAttribute("user.last_name")
+    sector = Doctor.Sector.SECTOR_1
+    practice_commune = factory.SubFactory(CommuneFactory)
+    practice_department = factory.SelfAttribute("practice_commune.department")
+    cdom_department = factory.SelfAttribute("practice_commune.department")
+    status = Doctor.Status.VALIDATED
+    validated_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def zones(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy hook
+        if create and extracted:
+            obj.zones.set(extracted)
+
+
+class AvailabilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Availability
+
+    doctor = factory.SubFactory(DoctorFactory)
+    date = factory.LazyFunction(lambda: paris_today() + datetime.timedelta(days=14))
+    period = "full_day"
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A booking written directly (no rule checks): for tests that need a given state, not the booking path."""
+
+    class Meta:
+        model = Booking
+
+    doctor = factory.SubFactory(DoctorFactory)
+    slot = factory.SubFactory(SlotFactory)
+    zone = factory.SelfAttribute("slot.zone")
+    date = factory.SelfAttribute("slot.date")
+    period = factory.SelfAttribute("slot.period")
+    day_fraction = factory.LazyAttribute(lambda o: Decimal("1") if o.period == "full_day" else Decimal("0.5"))
+    status = Booking.Status.REQUESTED
+
+
+class SiteMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SiteMembership
+
+    user = factory.SubFactory(UserFactory)
+    site = factory.SubFactory(HostSiteFactory)
+
+
+class ArsMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ArsMembership
+
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    region = factory.SubFactory(RegionFactory)
+
+
+class CpamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cpam
+        django_get_or_create = ["department"]
+
+    department = factory.SubFactory(DepartmentFactory)
+    name = factory.LazyAttribute(lambda o: f"CPAM {o.department.name}")
+    email = factory.LazyAttribute(lambda o: f"cpam{o.department.code}@assurance-maladie.exemple.fr")
+
+
+class CpamMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CpamMembership
+
+    user = factory.SubFactory(UserFactory)
+    cpam = factory.SubFactory(CpamFactory)
+
+
+class FlatRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FlatRate
+        django_get_or_create = ["valid_from"]
+
+    amount = Decimal("200.00")
+    valid_from = datetime.date(2025, 9, 1)

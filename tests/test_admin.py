@@ -1,0 +1,289 @@
+"""The ARS console: every changelist costs a constant number of queries, and the actions call the services
+(a refusal shows the rule's French message)."""
+
+import datetime
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from missions.models import Booking, Doctor
+from sites.models import Region, Slot
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+BUILDERS = {
+    "accounts.user": lambda: f.UserFactory(),
+    "sites.region": lambda: Region.objects.create(code=f"9{Region.objects.count():02d}", name="Région test"),
+    "sites.department": lambda: f.DepartmentFactory(),
+    "sites.epci": lambda: f.EpciFactory(),
+    "sites.commune": lambda: f.CommuneFactory(),
+    "sites.zone": lambda: f.ZoneFactory(),
+    "sites.hostsite": lambda: f.HostSiteFactory(),
+    "sites.sitemembership": lambda: f.SiteMembershipFactory(),
+    "sites.arsmembership": lambda: f.ArsMembershipFactory(),
+    "sites.slot": lambda: f.BookingFactory().slot,
+    "missions.doctor": lambda: f.DoctorFactory(zones=[f.ZoneFactory()]),
+    "missions.availability": lambda: f.AvailabilityFactory(),
+    "missions.booking": lambda: f.BookingFactory(),
+}
+
+
+@pytest.fixture
+def console(client, ars_staff):
+    client.force_login(ars_staff)
+    return client
+
+
+def changelist_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("model", sorted(BUILDERS))
+def test_each_changelist_costs_the_same_queries_whatever_the_row_count(console, model):
+    app_label, model_name = model.split(".")
+    url = reverse(f"admin:{app_label}_{model_name}_changelist")
+    console.get(url)  # warm caches (content types, session)
+    for _ in range(3):
+        BUILDERS[model]()
+    few = changelist_queries(console, url)
+    for _ in range(10):
+        BUILDERS[model]()
+    many = changelist_queries(console, url)
+    assert few == many, f"{model}: {few} queries with a few rows, {many} with more: an N+1 in the changelist"
+
+
+@pytest.mark.parametrize("model", sorted(BUILDERS))
+def test_each_change_page_answers(console, model):
+    obj = BUILDERS[model]()
+    app_label, model_name = model.split(".")
+    response = console.get(reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk]))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", ["missions.doctor", "missions.booking", "sites.slot"])
+def test_history_is_visible(console, model):
+    obj = BUILDERS[model]()
+    app_label, model_name = model.split(".")
+    response = console.get(reverse(f"admin:{app_label}_{model_name}_history", args=[obj.pk]))
+    assert response.status_code == 200
+
+
+def test_searches_and_filters_ars_staff_use(console, zone):
+    doctor = f.DoctorFactory(last_name="Vercingétorix", rpps="10000000009", zones=[zone])
+    f.DoctorFactory(last_name="Dupont", zones=[zone])
+    booking = f.BookingFactory(doctor=doctor, slot=f.SlotFactory(site=f.HostSiteFactory(zone=zone)))
+    doctors = reverse("admin:missions_doctor_changelist")
+    bookings = reverse("admin:missions_booking_changelist")
+
+    for query in ["q=Vercing", "q=10000000009", f"q={doctor.user.email}"]:
+        response = console.get(f"{doctors}?{query}")
+        assert list(response.context["cl"].result_list) == [doctor], query
+    filtered = console.get(f"{doctors}?status__exact=validated&practice_department__id__exact=999999")
+    assert list(filtered.context["cl"].result_list) == []
+
+    for query in [
+        "q=Vercing",
+        f"q={booking.slot.site.name}",
+        f"zone__id__exact={zone.pk}",
+        f"slot__site__id__exact={booking.slot.site_id}",
+        "status__exact=requested",
+        f"date__year={booking.date.year}&date__month={booking.date.month}",
+    ]:
+        response = console.get(f"{bookings}?{query}")
+        assert list(response.context["cl"].result_list) == [booking], query
+
+
+def act(client, model: str, action: str, objects, **data):
+    app_label, model_name = model.split(".")
+    url = reverse(f"admin:{app_label}_{model_name}_changelist")
+    payload = {"action": action, ACTION_CHECKBOX_NAME: [obj.pk for obj in objects], **data}
+    return client.post(url, payload, follow=True)
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def shows_message(response, start: str) -> bool:
+    """A message for one object begins with that object's name, then the rule's French message."""
+    return any(message.startswith(start) for message in messages_of(response))
+
+
+# --- doctors --------------------------------------------------------------------------------------------------
+
+
+def test_validating_a_submitted_doctor_goes_through_the_service(console, zone):
+    doctor = f.DoctorFactory(status=Doctor.Status.SUBMITTED, validated_at=None, zones=[zone])
+
+    response = act(console, "missions.doctor", "validate", [doctor])
+
+    doctor.refresh_from_db()
+    assert doctor.status == Doctor.Status.VALIDATED
+    assert doctor.status_changed_by.is_staff
+    assert doctor.validated_at is not None
+    assert "1 dossier(s) validé(s)" in " ".join(messages_of(response))
+
+
+def test_an_action_a_rule_refuses_shows_the_french_message_and_does_the_others(console, zone):
+    rejected = f.DoctorFactory(status=Doctor.Status.REJECTED, zones=[zone])
+    submitted = f.DoctorFactory(status=Doctor.Status.SUBMITTED, validated_at=None, zones=[zone])
+
+    response = act(console, "missions.doctor", "validate", [rejected, submitted])
+
+    assert shows_message(response, f"{rejected} : Impossible de passer de « Refusé » à « Validé »")
+    rejected.refresh_from_db()
+    submitted.refresh_from_db()
+    assert rejected.status == Doctor.Status.REJECTED
+    assert submitted.status == Doctor.Status.VALIDATED
+
+
+def test_rejecting_asks_for_a_reason_first(console, zone):
+    doctor = f.DoctorFactory(status=Doctor.Status.SUBMITTED, validated_at=None, zones=[zone])
+
+    form_page = act(console, "missions.doctor", "reject", [doctor])
+    assert form_page.status_code == 200
+    assert "Refuser des dossiers" in form_page.content.decode()
+    doctor.refresh_from_db()
+    assert doctor.status == Doctor.Status.SUBMITTED
+
+    empty = act(console, "missions.doctor", "reject", [doctor], apply="Confirmer", reason="  ")
+    assert "Ce champ est obligatoire." in empty.content.decode()
+    doctor.refresh_from_db()
+    assert doctor.status == Doctor.Status.SUBMITTED
+
+    done = act(console, "missions.doctor", "reject", [doctor], apply="Confirmer", reason="RPPS inconnu du CDOM.")
+    doctor.refresh_from_db()
+    assert doctor.status == Doctor.Status.REJECTED
+    assert doctor.status_reason == "RPPS inconnu du CDOM."
+    assert "1 dossier(s) refusé(s)." in messages_of(done)
+
+
+def test_suspending_then_reinstating(console, doctor):
+    act(console, "missions.doctor", "suspend", [doctor], apply="Confirmer", reason="Carte CPS expirée.")
+    doctor.refresh_from_db()
+    assert (doctor.status, doctor.status_reason) == (Doctor.Status.SUSPENDED, "Carte CPS expirée.")
+
+    act(console, "missions.doctor", "reinstate", [doctor])
+    doctor.refresh_from_db()
+    assert doctor.status == Doctor.Status.VALIDATED
+
+
+def test_a_doctor_status_cannot_be_typed_in_the_change_form(console, doctor):
+    url = reverse("admin:missions_doctor_change", args=[doctor.pk])
+    page = console.get(url).content.decode()
+    assert 'name="status"' not in page
+    assert console.get(reverse("admin:missions_doctor_add")).status_code == 403
+
+
+# --- bookings -------------------------------------------------------------------------------------------------
+
+
+def test_confirming_bookings_refuses_what_the_lifecycle_forbids(console, doctor, other_doctor, slot):
+    slot.capacity = 2
+    slot.save()
+    requested = f.BookingFactory(doctor=doctor, slot=slot)
+    yesterday = f.SlotFactory(site=slot.site, date=timezone.localdate() - datetime.timedelta(days=1))
+    completed = f.BookingFactory(doctor=other_doctor, slot=yesterday, status=Booking.Status.COMPLETED, consultations=8)
+
+    response = act(console, "missions.booking", "confirm", [requested, completed])
+
+    assert shows_message(response, f"{completed} : Impossible de passer de « Effectuée » à « Confirmée »")
+    requested.refresh_from_db()
+    assert requested.status == Booking.Status.CONFIRMED
+    assert requested.confirmed_by.is_staff
+
+
+def test_cancelling_a_booking_asks_for_a_reason(console, doctor, slot):
+    booking = f.BookingFactory(doctor=doctor, slot=slot, status=Booking.Status.CONFIRMED)
+
+    assert "Annuler des réservations" in act(console, "missions.booking", "cancel", [booking]).content.decode()
+    act(console, "missions.booking", "cancel", [booking], apply="Confirmer", reason="Lieu fermé (inondation).")
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert booking.reason == "Lieu fermé (inondation)."
+    assert booking.late_cancellation is False  # cancelled by ARS staff, not by the doctor
+
+
+def test_correcting_an_attestation(console, doctor, site):
+    past = f.SlotFactory(site=site, date=timezone.localdate() - datetime.timedelta(days=3))
+    booking = f.BookingFactory(doctor=doctor, slot=past, status=Booking.Status.COMPLETED, consultations=12)
+
+    form_page = act(console, "missions.booking", "correct", [booking])
+    assert "Corriger une attestation" in form_page.content.decode()
+    missing = act(console, "missions.booking", "correct", [booking], apply="1", attended="1", reason="Erreur")
+    assert "Indiquez le nombre de consultations" in missing.content.decode()
+
+    act(console, "missions.booking", "correct", [booking], apply="1", attended="0", reason="Le médecin n'est pas venu.")
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.NO_SHOW
+    assert booking.consultations is None
+    assert booking.correction_reason == "Le médecin n'est pas venu."
+    assert booking.corrected_by.is_staff
+
+
+def test_correcting_a_booking_not_yet_attested_is_refused_in_french(console, doctor, slot):
+    booking = f.BookingFactory(doctor=doctor, slot=slot)
+    response = act(
+        console, "missions.booking", "correct", [booking], apply="1", attended="1", consultations="5", reason="x"
+    )
+    assert shows_message(response, f"{booking} : Seule une journée déjà attestée peut être corrigée")
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.REQUESTED
+
+
+def test_booking_states_are_read_only_in_the_change_form(console, doctor, slot):
+    booking = f.BookingFactory(doctor=doctor, slot=slot)
+    url = reverse("admin:missions_booking_change", args=[booking.pk])
+    page = console.get(url).content.decode()
+    for field in ["status", "consultations", "late_cancellation", "doctor", "slot"]:
+        assert f'name="{field}"' not in page
+    console.post(url, {"status": Booking.Status.COMPLETED, "consultations": "3"})
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.REQUESTED
+    assert console.get(reverse("admin:missions_booking_add")).status_code == 403
+    assert console.get(reverse("admin:missions_booking_delete", args=[booking.pk])).status_code == 403
+
+
+# --- slots ----------------------------------------------------------------------------------------------------
+
+
+def test_closing_a_slot_cancels_its_bookings(console, doctor, slot):
+    booking = f.BookingFactory(doctor=doctor, slot=slot, status=Booking.Status.CONFIRMED)
+
+    act(console, "sites.slot", "close", [slot], apply="Confirmer", reason="Travaux dans le cabinet.")
+
+    slot.refresh_from_db()
+    booking.refresh_from_db()
+    assert slot.status == Slot.Status.CLOSED
+    assert booking.status == Booking.Status.CANCELLED
+
+
+# --- users ----------------------------------------------------------------------------------------------------
+
+
+def test_ars_staff_can_create_an_account_in_the_admin(console):
+    response = console.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "Nouvelle.Personne@exemple.fr",
+            "first_name": "Nouvelle",
+            "last_name": "Personne",
+            "usable_password": "true",
+            "password1": "un-mot-de-passe-solide-2026",
+            "password2": "un-mot-de-passe-solide-2026",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(email="nouvelle.personne@exemple.fr")
+    assert user.check_password("un-mot-de-passe-solide-2026")

@@ -1,0 +1,79 @@
+"""The ARS dashboard: coverage per zone and month (table, badges, chart) and the lists that need attention."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from missions.models import Booking, Doctor
+from tests import factories as f
+from tests.web.conftest import text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def first_of_next_month():
+    return (timezone.localdate().replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def test_coverage_of_each_zone_for_six_months_with_status_badges(ars_client, zone, site):
+    day = first_of_next_month() + timedelta(days=9)
+    slot = f.SlotFactory(site=site, date=day, capacity=3)
+    for status in (Booking.Status.REQUESTED, Booking.Status.CONFIRMED, Booking.Status.CONFIRMED):
+        f.BookingFactory(slot=slot, status=status)
+    f.BookingFactory(slot=f.SlotFactory(site=site, date=day, period="morning"), status=Booking.Status.CONFIRMED)
+    f.BookingFactory(slot=f.SlotFactory(site=site, date=day + timedelta(days=1)), status=Booking.Status.CONFIRMED)
+    html = ars_client.get("/ars/").content.decode()
+
+    row = re.search(rf"<th scope=\"row\">{re.escape(zone.name)}.*?</tr>", html, flags=re.S).group(0)
+    cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+    assert len(cells) == 6  # six months
+    current, following = (" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells[:2])
+    assert current.startswith("0 / 8")
+    assert following == "4,5 / 8 — Insuffisant 1 dem. · 3,5 conf. · 0 eff."
+    assert "fr-badge--warning" in cells[1] and "fr-badge--error" in cells[0]
+    # The chart is drawn on the server, with a title, a description and a table as its text alternative.
+    assert '<svg class="coverage-chart"' in html and 'role="img"' in html
+    assert "Total par mois (toutes zones)" in html
+    assert date_format(first_of_next_month(), "F Y").capitalize() in html
+
+
+def test_a_zone_at_its_target_is_marked_reached(ars_client, zone, site):
+    zone.target_days_per_month = 1
+    zone.save()
+    day = first_of_next_month() + timedelta(days=3)
+    f.BookingFactory(slot=f.SlotFactory(site=site, date=day), status=Booking.Status.CONFIRMED)
+    html = ars_client.get("/ars/").content.decode()
+    assert re.search(r'fr-badge--success fr-mb-1v">1 / 1<span class="fr-sr-only"> — Objectif atteint', html)
+
+
+def test_lists_awaiting_validation_unconfirmed_and_late_cancellations(ars_client, zone, site, doctor):
+    waiting = f.DoctorFactory(status=Doctor.Status.SUBMITTED, zones=[zone])
+    soon = timezone.localdate() + timedelta(days=2)
+    unconfirmed = f.BookingFactory(doctor=doctor, slot=f.SlotFactory(site=site, date=soon))
+    later = f.BookingFactory(slot=f.SlotFactory(site=site, date=soon + timedelta(days=20)))
+    late = f.BookingFactory(
+        slot=f.SlotFactory(site=site, date=soon, period="morning"),
+        status=Booking.Status.CANCELLED,
+        late_cancellation=True,
+        cancelled_at=timezone.now(),
+        reason="Enfant malade",
+    )
+    text = text_of(ars_client.get("/ars/"))
+    awaiting = text.split("Médecins en attente de validation", 1)[1].split("Réservations non confirmées", 1)[0]
+    assert waiting.rpps in awaiting and doctor.rpps not in awaiting
+    pending = text.split("Réservations non confirmées à 3 jours ou moins", 1)[1].split("Annulations tardives", 1)[0]
+    assert f"Dr {unconfirmed.doctor.full_name}" in pending and f"Dr {later.doctor.full_name}" not in pending
+    assert "Enfant malade" in text and f"Dr {late.doctor.full_name}" in text
+
+
+def test_ars_staff_see_their_region_only(ars_client, zone):
+    elsewhere = f.ZoneFactory(department=f.DepartmentFactory(region=f.RegionFactory(code="93", name="PACA")))
+    text = text_of(ars_client.get("/ars/"))
+    assert zone.name in text and elsewhere.name not in text
+
+
+def test_the_dashboard_is_for_ars_staff_only(doctor_client):
+    assert doctor_client.get("/ars/").status_code == 403

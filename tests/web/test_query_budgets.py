@@ -1,0 +1,76 @@
+"""Each page runs a bounded number of queries on the demo data set (DESIGN.md §8: no N+1 anywhere).
+
+One test, one seeding (seeding is the slow part): every page of every space, with its budget.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import User
+from missions.models import Availability, Booking
+from sites.models import Slot
+
+# (url, budget). A budget counts everything a request does: session, user, the page's own reads. They are the
+# counts measured on the demo data: a page that starts querying per row overshoots at once.
+PUBLIC = [
+    ("/", 1),
+    ("/lieux/", 5),
+    ("/compte/connexion/", 0),
+    ("/medecin/inscription/", 2),
+    ("/communes/recherche/?q=Sain", 1),
+]
+DOCTOR = [
+    ("/medecin/", 5),
+    ("/medecin/creneaux/", 8),
+    ("/medecin/missions/", 6),
+    ("/medecin/gains/", 5),
+    ("/medecin/disponibilites/", 4),
+    ("/medecin/calendrier/", 3),
+]
+HOST = [
+    ("/lieu/", 7),
+    ("/lieu/reservations/", 5),
+    ("/lieu/attestations/", 6),
+    ("/lieu/creneaux/publier/", 3),
+]
+ARS = [("/ars/", 9)]
+
+
+@pytest.fixture
+def demo(db, settings):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def visit(client, url, budget, django_assert_max_num_queries):
+    with django_assert_max_num_queries(budget):
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return response
+
+
+def test_every_page_stays_within_its_query_budget(client, demo, django_assert_max_num_queries):
+    for url, budget in PUBLIC:
+        visit(client, url, budget, django_assert_max_num_queries)
+
+    doctor_user = User.objects.get(email="medecin-1@demo.fr")
+    assert Booking.objects.filter(doctor__user=doctor_user).count() > 3  # the pages have something to list
+    client.force_login(doctor_user)
+    for url, budget in DOCTOR:
+        visit(client, url, budget, django_assert_max_num_queries)
+    visit(client, f"/calendrier/{doctor_user.doctor.ical_token}.ics", 2, django_assert_max_num_queries)
+
+    site_user = User.objects.get(email="lieu-1@demo.fr")
+    client.force_login(site_user)
+    for url, budget in HOST:
+        visit(client, url, budget, django_assert_max_num_queries)
+    # A slot with doctors available that day: the page lists them and who was already invited.
+    slot = Slot.objects.filter(site__memberships__user=site_user, date__gte=timezone.localdate()).first()
+    for doctor_id in Booking.objects.filter(zone=slot.zone).values_list("doctor_id", flat=True).distinct()[:5]:
+        Availability.objects.get_or_create(doctor_id=doctor_id, date=slot.date, period="full_day")
+    page = visit(client, f"/lieu/creneaux/{slot.pk}/", 7, django_assert_max_num_queries)
+    assert "Médecins disponibles ce jour-là" in page.content.decode()
+
+    client.force_login(User.objects.get(email="ars@demo.fr"))
+    for url, budget in ARS:
+        visit(client, url, budget, django_assert_max_num_queries)
