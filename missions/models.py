@@ -223,10 +223,15 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["doctor", "date"], name="booking_doctor_date_idx"),
             models.Index(fields=["slot", "status"], name="booking_slot_status_idx"),
-            models.Index(fields=["zone", "date"], name="booking_zone_date_idx"),
+            # Covering (status and day fraction in the leaves): the coverage sums read the index alone.
+            models.Index(fields=["zone", "date"], include=["status", "day_fraction"], name="booking_zone_date_cov_idx"),
             models.Index(fields=["status", "date"], name="booking_status_date_idx"),
             # The default order (newest first) of the admin changelist and of ARS staff's API list.
             models.Index(fields=["-date", "-id"], name="booking_date_id_idx"),
+            # The ARS dashboard's late cancellations of the last 30 days: 1 % of the bookings.
+            models.Index(
+                fields=["-cancelled_at"], condition=Q(late_cancellation=True), name="booking_late_cancelled_idx"
+            ),
         ]
 
     def __str__(self) -> str:

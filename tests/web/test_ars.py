@@ -2,12 +2,17 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from missions.models import Booking, Doctor
+from missions.views.ars import french_days
 from tests import factories as f
 from tests.web.conftest import text_of
 
@@ -77,3 +82,40 @@ def test_ars_staff_see_their_region_only(ars_client, zone):
 
 def test_the_dashboard_is_for_ars_staff_only(doctor_client):
     assert doctor_client.get("/ars/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal(n) / 2 for n in range(0, 60)] + [Decimal(v) for v in ("8", "8.00", "12.50", "4.25", "4.96", "1234.5")],
+)
+def test_days_are_written_as_the_template_filter_writes_them_in_french(value):
+    """The matrix is built in Python (for speed at national scale): same text as `floatformat:"-1"` in French."""
+    with translation.override("fr"):
+        assert french_days(value) == Template('{{ v|floatformat:"-1" }}').render(Context({"v": value}))
+
+
+def test_the_matrix_cell_reads_as_the_template_wrote_it(ars_client, zone, site):
+    zone.name = "Vallée d'Aure & Louron <Sud>"  # escaped as the template would
+    zone.save()
+    html = ars_client.get("/ars/").content.decode()
+    assert "Vallée d&#x27;Aure &amp; Louron &lt;Sud&gt;<br>" in html
+    assert f'<span class="fr-text--xs">{zone.department.code}</span></th>' in html
+    assert '<span class="fr-text--xs">0 dem. · 0 conf. · 0 eff.</span></td>' in html
+
+
+def test_the_dashboard_costs_the_same_queries_whatever_the_number_of_zones(ars_client, zone, site):
+    """Nine queries (session, user, second factor, region, zones, the coverage sums, three lists), whatever the
+    zones, bookings and lists hold: at national scale a region has 260 zones and 35,000 bookings in six months."""
+    day = first_of_next_month() + timedelta(days=2)
+    f.BookingFactory(slot=f.SlotFactory(site=site, date=day), status=Booking.Status.CONFIRMED)
+    with CaptureQueriesContext(connection) as few:
+        assert ars_client.get("/ars/").status_code == 200
+    for n in range(12):
+        other = f.ZoneFactory(department=zone.department)
+        slot = f.SlotFactory(site=f.HostSiteFactory(zone=other), date=day + timedelta(days=n % 20))
+        f.BookingFactory(slot=slot, status=[Booking.Status.REQUESTED, Booking.Status.COMPLETED][n % 2])
+        f.DoctorFactory(status=Doctor.Status.SUBMITTED, zones=[other])
+    with CaptureQueriesContext(connection) as many:
+        html = ars_client.get("/ars/").content.decode()
+    assert len(few) == len(many) <= 9, [q["sql"] for q in many.captured_queries]
+    assert html.count('<th scope="row">') >= 13 + 6  # every zone has its line (and each month its total)
