@@ -89,7 +89,11 @@ class SiteMembershipInline(admin.TabularInline):
 class HostSiteAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "commune", "zone", "finess", "contact_email", "active"]
     list_select_related = ["commune", "zone"]
-    list_filter = ["active", "kind", "zone__department", "zone"]
+    # By department: a list of every zone has 2,000 entries at national scale (rendered on every page); a zone
+    # is found by the search, or kept by a link's filter.
+    list_filter = ["active", "kind", "zone__department"]
+    LINK_FILTERS = frozenset({"zone__id__exact"})
+    show_full_result_count = False
     search_fields = ["name", "finess", "commune__name", "commune__insee_code", "contact_name", "contact_email"]
     autocomplete_fields = ["commune", "zone"]
     inlines = [SiteMembershipInline]
@@ -99,6 +103,9 @@ class HostSiteAdmin(admin.ModelAdmin):
         ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
         ("Accueil du médecin", {"fields": ["equipment_notes", "lodging_notes"]}),
     ]
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        return lookup in self.LINK_FILTERS or super().lookup_allowed(lookup, value, request)
 
 
 @admin.register(SiteMembership)

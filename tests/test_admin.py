@@ -287,3 +287,49 @@ def test_ars_staff_can_create_an_account_in_the_admin(console):
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(email="nouvelle.personne@exemple.fr")
     assert user.check_password("un-mot-de-passe-solide-2026")
+
+
+# --- at national scale -------------------------------------------------------------------------------------------
+
+
+def test_the_date_hierarchy_lists_the_years_and_months_that_hold_rows(console, zone):
+    """Found by probing the date index (config/admin_scale.py), not by a DISTINCT over every row: same answer."""
+    site = f.HostSiteFactory(zone=zone)
+    today = timezone.localdate()
+    days = [today.replace(month=1, day=10), today.replace(month=3, day=5), today.replace(year=today.year + 1, day=1)]
+    for day in days:
+        f.BookingFactory(slot=f.SlotFactory(site=site, date=day), status=Booking.Status.CANCELLED)
+    bookings = reverse("admin:missions_booking_changelist")
+    qs = Booking.objects.all()
+    probed = console.get(bookings).context["cl"].queryset
+    assert list(probed.dates("date", "year")) == list(qs.dates("date", "year"))
+    assert list(probed.dates("date", "month", "DESC")) == list(qs.dates("date", "month", "DESC"))
+    assert list(probed.dates("date", "day")) == list(qs.dates("date", "day"))
+    page = console.get(f"{bookings}?date__year={today.year}").content.decode()
+    assert f"date__month=1&amp;date__year={today.year}" in page or f"date__year={today.year}&amp;date__month=1" in page
+    assert "date__month=2&" not in page  # February holds no booking: not offered
+
+
+def test_slots_and_sites_keep_their_link_filters_and_list_newest_first(console, zone):
+    site = f.HostSiteFactory(zone=zone)
+    old, new = f.SlotFactory(site=site, date=datetime.date(2026, 1, 5)), f.SlotFactory(site=site)
+    f.BookingFactory(slot=new)
+    slots = reverse("admin:sites_slot_changelist")
+    cl = console.get(slots).context["cl"]
+    assert list(cl.result_list)[:2] == [new, old] and cl.result_list[0].booked == 1
+    for query in [f"zone__id__exact={zone.pk}", f"site__id__exact={site.pk}"]:
+        assert set(console.get(f"{slots}?{query}").context["cl"].result_list) == {old, new}, query
+    sites = reverse("admin:sites_hostsite_changelist")
+    assert list(console.get(f"{sites}?zone__id__exact={zone.pk}").context["cl"].result_list) == [site]
+
+
+@pytest.mark.parametrize(
+    ("model", "budget"),
+    [("missions.booking", 10), ("missions.doctor", 11), ("sites.slot", 10), ("sites.hostsite", 8)],
+)
+def test_the_large_changelists_stay_within_their_query_budget(console, zone, model, budget):
+    """Session, user, second factor, permissions, filters, one COUNT (not two), the page, the date hierarchy."""
+    for _ in range(3):
+        BUILDERS[model]()
+    app_label, model_name = model.split(".")
+    assert changelist_queries(console, reverse(f"admin:{app_label}_{model_name}_changelist")) <= budget
