@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
 from missions.models import Availability, Booking, Doctor
-from missions.queries import open_slots
+from missions.queries import bookable_now
 from sites.models import Slot
 
 
@@ -23,8 +23,7 @@ class SlotFilter(filters.FilterSet):
     def filter_available(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        bookable = open_slots().values("pk")
-        return queryset.filter(pk__in=bookable) if value else queryset.exclude(pk__in=bookable)
+        return bookable_now(queryset, bookable=value)
 
 
 class BookingFilter(filters.FilterSet):
