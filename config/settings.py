@@ -133,6 +133,14 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # Parameters bound by the server, and statements the connection runs often prepared once: PostgreSQL then
+    # skips parsing and planning them (the booking transaction's planning cost more than its execution).
+    # DB_PREPARE_THRESHOLD=none turns preparation off, for a transaction-mode pooler (PgBouncer) in between.
+    _prepare = env_str("DB_PREPARE_THRESHOLD", "5").lower()
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=None if _prepare in {"", "none", "off"} else int(_prepare),
+    )
 else:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL (PostgreSQL) is required when DJANGO_ENV=production")
@@ -166,6 +174,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+# A commit that enqueues mail asks for a relay unless one is already queued and not yet started (flag in the
+# cache, which the web processes and the workers must share: Redis). 0 turns this off.
+OUTBOX_RELAY_DEBOUNCE_SECONDS = env_int("OUTBOX_RELAY_DEBOUNCE_SECONDS", 30 if REDIS_URL and CELERY_BROKER_URL else 0)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Europe/Paris"
@@ -245,7 +256,7 @@ SESSION_COOKIE_HTTPONLY = True
 # --- API -----------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.api_authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

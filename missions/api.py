@@ -351,7 +351,12 @@ class BookingSerializer(serializers.ModelSerializer):
 
 
 class BookingCreateSerializer(serializers.Serializer):
-    slot = serializers.PrimaryKeyRelatedField(queryset=Slot.objects.all())
+    # The slot's id only: the service reads the slot once, under its lock (no second read to validate it here).
+    slot = serializers.IntegerField(min_value=1, help_text="Identifiant du créneau à réserver.")
+
+    def unknown_slot(self, slot_id: int) -> serializers.ValidationError:
+        message = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+        return serializers.ValidationError({"slot": [str(message).format(pk_value=slot_id)]})
 
 
 class AttestationSerializer(serializers.Serializer):
@@ -406,9 +411,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def _book(self, request: Request) -> Response:
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        booking = services.book_slot(
-            doctor=request.user.doctor, slot=serializer.validated_data["slot"], by=request.user
-        )
+        slot_id = serializer.validated_data["slot"]
+        try:
+            booking = services.book_slot(doctor=request.user.doctor, slot=Slot(pk=slot_id), by=request.user)
+        except Slot.DoesNotExist:
+            raise serializer.unknown_slot(slot_id) from None
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

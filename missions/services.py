@@ -17,7 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.roles import is_ars_staff
@@ -262,8 +262,27 @@ def month_days_booked(doctor_id: int, day: date) -> Decimal:
     return total or Decimal("0")
 
 
+def _booking_load(doctor_id: int, slot: Slot) -> tuple[bool, Decimal, int]:
+    """In one query: has the doctor an active booking on the slot's date (R3), how many days in its month (R1),
+    how many places of the slot are taken (R2). Read under the doctor and slot locks."""
+    first, last = month_bounds(slot.date)
+    in_month = Q(doctor_id=doctor_id, date__range=(first, last))
+    counts = (
+        Booking.objects.filter(status__in=ACTIVE)
+        .filter(in_month | Q(slot_id=slot.pk))
+        .aggregate(
+            that_day=Count("pk", filter=Q(doctor_id=doctor_id, date=slot.date)),
+            month_days=Sum("day_fraction", filter=in_month),
+            taken=Count("pk", filter=Q(slot_id=slot.pk)),
+        )
+    )
+    return counts["that_day"] > 0, counts["month_days"] or Decimal("0"), counts["taken"]
+
+
 def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
-    """A doctor asks for a slot (R1–R4, R10). Returns the booking in `requested`."""
+    """A doctor asks for a slot (R1–R4, R10). Returns the booking in `requested`.
+
+    Only `slot.pk` is read: the slot is read again under its lock (Slot.DoesNotExist if there is none)."""
     if not (doctor.user_id == getattr(by, "pk", None) or is_ars_staff(by)):
         raise NotAllowed("Un médecin ne peut réserver que pour lui-même.")
     with transaction.atomic():
@@ -282,14 +301,15 @@ def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
         if slot.status != Slot.Status.OPEN or not slot.site.active:
             raise RuleViolation("slot_closed", "Ce créneau a été fermé par le lieu d'accueil.")
         check_booking_date(slot.date, timezone.localdate())
-        if Booking.objects.filter(doctor=doctor, date=slot.date, status__in=ACTIVE).exists():
+        booked_that_day, month_days, taken = _booking_load(doctor.pk, slot)
+        if booked_that_day:
             raise RuleViolation(
                 "already_booked_that_day",
                 f"Vous avez déjà une mission le {slot.date:%d/%m/%Y} : une seule réservation par jour.",
             )
         fraction = day_fraction_of(slot.period)
-        check_monthly_cap(month_days_booked(doctor.pk, slot.date), fraction, slot.date)
-        if Booking.objects.filter(slot=slot, status__in=ACTIVE).count() >= slot.capacity:
+        check_monthly_cap(month_days, fraction, slot.date)
+        if taken >= slot.capacity:
             raise RuleViolation("slot_full", "Ce créneau est complet : toutes ses places sont déjà réservées.")
         epci = doctor.practice_commune.epci
         booking = Booking(
@@ -305,8 +325,9 @@ def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
         )
         booking._history_user = by
         try:
-            with transaction.atomic():
-                booking.save()
+            # No savepoint of its own: on a violation nothing more runs in this transaction, and the error
+            # unwinds this function's atomic block (a savepoint when the caller holds a transaction).
+            booking.save()
         except IntegrityError as exc:  # the partial unique index caught a concurrent booking that day
             raise RuleViolation(
                 "already_booked_that_day",
@@ -317,6 +338,7 @@ def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
             to=site_recipients(slot.site),
             context={"booking": booking, "doctor": doctor, "slot": slot},
             dedup_key=f"booking:{booking.pk}:requested",
+            new_key=True,
         )
     return booking
 

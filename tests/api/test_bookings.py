@@ -253,3 +253,28 @@ def test_two_identical_requests_at_once_create_one_booking(doctor, slot):
     assert len({r.json()["id"] for r in responses}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 3
     assert Booking.objects.filter(doctor=doctor).count() == 1
+
+
+@pytest.mark.django_db
+def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, django_assert_num_queries):
+    """One booking with its Idempotency-Key: the token and the doctor in one read, the claim, the two locks, one
+    count of the three rules, the booking and its history, the site's recipients, the message, the recorded
+    response, and the transaction's savepoints. A new read or write shows here before it shows in the benchmark."""
+    client = client_for(doctor.user)
+    with django_assert_num_queries(15) as captured:
+        response = client.post(URL, {"slot": slot.pk}, HTTP_IDEMPOTENCY_KEY="budget-1")
+
+    assert response.status_code == 201, response.content
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum("FOR UPDATE" in s for s in sql) == 2
+    assert sum('FROM "missions_booking"' in s for s in sql) == 1
+    assert not any('"notifications_message"."dedup_key"' in s and s.startswith("SELECT") for s in sql)
+
+
+@pytest.mark.django_db
+def test_an_unknown_slot_leaves_no_idempotency_record(doctor):
+    response = client_for(doctor.user).post(URL, {"slot": 987654}, HTTP_IDEMPOTENCY_KEY="unknown-1")
+
+    assert response.status_code == 400
+    assert "987654" in response.json()["slot"][0]
+    assert not IdempotentRequest.objects.exists()
