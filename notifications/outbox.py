@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -48,15 +49,19 @@ def recipients_of(to: str | Iterable[str]) -> list[str]:
     return sorted({r.strip().lower() for r in recipients if r and r.strip()})
 
 
-def enqueue(kind: str, *, to: str | Iterable[str], context: Mapping[str, Any], dedup_key: str) -> int:
+def enqueue(
+    kind: str, *, to: str | Iterable[str], context: Mapping[str, Any], dedup_key: str, new_key: bool = False
+) -> int:
     """One message per recipient; a dedup key already used enqueues nothing (a retried transition is silent).
 
     Call it inside the transaction that changes the state, so the promise and the change commit together.
     One SELECT and one INSERT whatever the number of recipients; returns how many messages were added (0 when the
     key was already used for every recipient: callers such as offer_slot report « already sent » on it).
+    `new_key=True` says the key names a row this transaction has just created, so no message can hold it yet:
+    the SELECT is skipped (the INSERT still ignores a conflicting key).
     """
     keys = {recipient: f"{dedup_key}:{recipient}"[:255] for recipient in recipients_of(to)}
-    if keys:
+    if keys and not new_key:
         used = set(Message.objects.filter(dedup_key__in=keys.values()).values_list("dedup_key", flat=True))
         keys = {recipient: key for recipient, key in keys.items() if key not in used}
     recipients = list(keys)
@@ -116,10 +121,43 @@ def deferred_relay() -> Iterator[None]:
 
 def _relay_soon() -> None:
     """After a commit that enqueued mail, ask a worker to relay now. If the broker is down the rows wait
-    for the periodic relay: nothing is lost and the caller's request still succeeds (in under a second)."""
+    for the periodic relay: nothing is lost and the caller's request still succeeds (in under a second).
+
+    With OUTBOX_RELAY_DEBOUNCE_SECONDS, a relay already queued and not yet started is enough: the flag set here
+    is cleared by the task before it reads the outbox (relay_started), so that task reads after this commit and
+    sends its messages. One task for a burst of bookings instead of one each."""
     from notifications.tasks import relay_outbox
 
+    debounce = settings.OUTBOX_RELAY_DEBOUNCE_SECONDS
+    if debounce and not _flag_relay_queued(debounce):
+        return
     try:
         relay_outbox.apply_async(retry=True, retry_policy=RELAY_SOON_RETRY_POLICY, expires=300)
     except Exception:  # noqa: BLE001 - a broker outage must never fail the business transaction
         logger.warning("Outbox relay could not be queued; pending messages will go out on the next periodic run.")
+        if debounce:
+            relay_started()  # nothing is queued after all: the next commit must try again
+
+
+RELAY_QUEUED_KEY = "notifications:outbox-relay-queued"
+
+
+def _flag_relay_queued(ttl: int) -> bool:
+    """Set the « a relay is queued » flag; False if it was already set. A cache outage never blocks a relay."""
+    try:
+        return bool(cache.add(RELAY_QUEUED_KEY, True, timeout=ttl))
+    except Exception:  # noqa: BLE001 - without the cache, queue a relay every time, as without debouncing
+        return True
+
+
+def relay_started() -> None:
+    """Called by the relay task before it reads the outbox: later commits must queue a relay of their own."""
+    try:
+        cache.delete(RELAY_QUEUED_KEY)
+    except Exception:  # noqa: BLE001 - the flag expires on its own
+        logger.warning("Outbox relay flag could not be cleared; it expires by itself.")
+
+
+def ask_for_relay() -> None:
+    """Queue a relay now (outside any transaction), e.g. when a relay leaves due messages behind it."""
+    _relay_soon()

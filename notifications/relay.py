@@ -71,6 +71,18 @@ def _record_failure(message: Message, exc: Exception, now: datetime) -> None:
     log("Outbox message %s not sent (attempt %s%s): %s", message.pk, attempts, ", gave up" if failed else "", exc)
 
 
+def relay_as_task() -> int:
+    """The relay task: clear the « relay queued » flag first (see notifications.outbox), relay a batch, and if
+    messages are still due (a backlog larger than a batch, or committed meanwhile) queue the next run at once."""
+    from notifications import outbox
+
+    outbox.relay_started()
+    sent = relay()
+    if due(timezone.now()).exists():
+        outbox.ask_for_relay()
+    return sent
+
+
 def relay(limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
     """Send what is due, over one mail connection; return how many messages went out."""
     now = now or timezone.now()

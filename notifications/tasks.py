@@ -7,4 +7,4 @@ from notifications import relay
 
 @shared_task(name="notifications.relay_outbox", ignore_result=True)
 def relay_outbox() -> int:
-    return relay.relay()
+    return relay.relay_as_task()

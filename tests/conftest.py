@@ -46,6 +46,13 @@ def _cache_per_worker(settings, worker_id):
 
 
 @pytest.fixture(autouse=True)
+def _relay_every_commit(settings):
+    """The « relay already queued » flag lives in the cache, which outlives a test: off unless a test turns it on
+    (tests/notifications/test_relay_debounce.py)."""
+    settings.OUTBOX_RELAY_DEBOUNCE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(request):
     """Tasks run in-process unless a test is marked `redis` (it then talks to a real worker)."""
     from config.celery import app
