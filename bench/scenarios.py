@@ -545,6 +545,7 @@ class Bench:
             (smin, smax) = conn.execute("SELECT min(id), max(id) FROM sites_slot").fetchone()
             mark = conn.execute("SELECT coalesce(max(id), 0) FROM missions_booking").fetchone()[0]
             mmark = conn.execute("SELECT coalesce(max(id), 0) FROM notifications_message").fetchone()[0]
+            imark = conn.execute("SELECT coalesce(max(id), 0) FROM missions_idempotentrequest").fetchone()[0]
         args = [
             "pgbench",
             "-n",
@@ -579,6 +580,7 @@ class Bench:
                 conn.execute("DELETE FROM missions_historicalbooking WHERE id > %s", [mark])
                 conn.execute("DELETE FROM missions_booking WHERE id > %s", [mark])
                 conn.execute("DELETE FROM notifications_message WHERE id > %s", [mmark])
+                conn.execute("DELETE FROM missions_idempotentrequest WHERE id > %s", [imark])
             conn.execute("VACUUM ANALYZE missions_booking")
         if proc.returncode != 0:
             return {"error": f"pgbench failed: {proc.stderr[-500:]}"}

@@ -14,6 +14,15 @@
 \set d random(:dmin, :dmax)
 \set s random(:smin, :smax)
 BEGIN;
+-- The Idempotency-Key claim (config.api_idempotency), in a savepoint of its own.
+SAVEPOINT claim;
+INSERT INTO missions_idempotentrequest (user_id, key, scope, body_hash, response_status, response_body, created_at)
+SELECT d.user_id, 'pgbench-' || md5(random()::text), 'bookings.create', md5(:s::text), 0, '{}'::jsonb, now()
+  FROM missions_doctor d WHERE d.id = :d
+RETURNING id AS cid \gset
+RELEASE SAVEPOINT claim;
+-- The service's own atomic block (a savepoint inside the request's transaction).
+SAVEPOINT book;
 -- Lock order: the doctor row, then the slot row (with what the service reads alongside).
 SELECT d.id, d.status, d.user_id, u.email, c.insee_code, e.siren AS doctor_epci
   FROM missions_doctor d
@@ -29,15 +38,13 @@ SELECT s.date AS sdate, s.period AS speriod, s.zone_id AS szone, s.site_id AS ss
   JOIN sites_hostsite h ON h.id = s.site_id
   JOIN sites_zone z ON z.id = s.zone_id
  WHERE s.id = :s FOR UPDATE OF s \gset
--- R2: one active booking per doctor and date.
-SELECT 1 AS a FROM missions_booking
- WHERE doctor_id = :d AND date = :sdate::date AND status IN ('requested', 'confirmed', 'completed') LIMIT 1;
--- R1: days already booked in the month.
-SELECT sum(day_fraction) FROM missions_booking
- WHERE doctor_id = :d AND date BETWEEN :mfirst::date AND :mlast::date AND status IN ('requested', 'confirmed', 'completed');
--- R3: places taken on the slot.
-SELECT count(*) FROM missions_booking WHERE slot_id = :s AND status IN ('requested', 'confirmed', 'completed');
-SAVEPOINT book;
+-- R3 (one active booking per doctor and date), R1 (days booked in the month), R2 (places taken): one query.
+SELECT count(id) FILTER (WHERE doctor_id = :d AND date = :sdate::date) AS that_day,
+       sum(day_fraction) FILTER (WHERE doctor_id = :d AND date BETWEEN :mfirst::date AND :mlast::date) AS month_days,
+       count(id) FILTER (WHERE slot_id = :s) AS taken
+  FROM missions_booking
+ WHERE status IN ('requested', 'confirmed', 'completed')
+   AND ((doctor_id = :d AND date BETWEEN :mfirst::date AND :mlast::date) OR slot_id = :s);
 INSERT INTO missions_booking (doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_own_zone,
                               requested_at, requested_by_id, reason, late_cancellation, correction_reason)
 SELECT :d::bigint, :s::bigint, :szone::bigint, :sdate::date, :speriod::text, CASE WHEN :speriod::text = 'full_day' THEN 1 ELSE 0.5 END, 'cancelled',
@@ -51,7 +58,6 @@ INSERT INTO missions_historicalbooking (id, doctor_id, slot_id, zone_id, date, p
 SELECT id, doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_own_zone, requested_at,
        requested_by_id, reason, late_cancellation, correction_reason, now(), '+', requested_by_id
   FROM missions_booking WHERE id = :bid;
-RELEASE SAVEPOINT book;
 -- The outbox: who to tell at the site, then one message per recipient.
 SELECT u.email FROM sites_sitemembership m JOIN accounts_user u ON u.id = m.user_id
  WHERE m.site_id = :ssite AND u.is_active;
@@ -64,4 +70,8 @@ VALUES ('booking_requested', 'lieu@bench.lieux.fr', 'Nouvelle demande de réserv
         repeat('Un médecin demande à venir. ', 20), repeat('<p>Un médecin demande à venir.</p>', 30),
         'pgbench-' || :bid::text || '-contact', 'pending', 0, '', now())
 ON CONFLICT DO NOTHING;
+RELEASE SAVEPOINT book;
+-- The response recorded against the key.
+UPDATE missions_idempotentrequest SET response_status = 201, response_body = jsonb_build_object('id', :bid::bigint)
+ WHERE id = :cid;
 COMMIT;
