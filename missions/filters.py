@@ -10,6 +10,9 @@ from sites.models import Slot
 
 class SlotFilter(filters.FilterSet):
     date = filters.DateFromToRangeFilter(help_text="Dates comprises entre date_after et date_before (incluses).")
+    # By identifier, without reading the zone or the site first (an unknown one gives an empty list).
+    zone = filters.NumberFilter(field_name="zone_id", help_text="Identifiant de la zone.")
+    site = filters.NumberFilter(field_name="site_id", help_text="Identifiant du lieu d'accueil.")
     available = filters.BooleanFilter(
         method="filter_available",
         help_text="true : seulement les créneaux réservables (ouverts, à venir, avec une place libre) ; "

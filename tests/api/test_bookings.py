@@ -256,17 +256,19 @@ def test_two_identical_requests_at_once_create_one_booking(doctor, slot):
 
 
 @pytest.mark.django_db
-def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, django_assert_num_queries):
+def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, on_postgres, django_assert_num_queries):
     """One booking with its Idempotency-Key: the token and the doctor in one read, the claim, the two locks, one
     count of the three rules, the booking and its history, the site's recipients, the message, the recorded
-    response, and the transaction's savepoints. A new read or write shows here before it shows in the benchmark."""
+    response, and the savepoints (here the request's own transaction is a savepoint too, inside the test's).
+    A new read or write shows here before it shows in the benchmark."""
     client = client_for(doctor.user)
-    with django_assert_num_queries(15) as captured:
+    with django_assert_num_queries(16) as captured:
         response = client.post(URL, {"slot": slot.pk}, HTTP_IDEMPOTENCY_KEY="budget-1")
 
     assert response.status_code == 201, response.content
     sql = [q["sql"] for q in captured.captured_queries]
-    assert sum("FOR UPDATE" in s for s in sql) == 2
+    if on_postgres:  # SQLite locks the whole database instead
+        assert sum("FOR UPDATE" in s for s in sql) == 2
     assert sum('FROM "missions_booking"' in s for s in sql) == 1
     assert not any('"notifications_message"."dedup_key"' in s and s.startswith("SELECT") for s in sql)
 

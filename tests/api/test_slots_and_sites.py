@@ -146,3 +146,30 @@ def test_closing_a_slot_cancels_its_bookings_and_tells_the_doctors(site_member, 
     again = client.post(f"/api/v1/slots/{slot.pk}/close/", {"reason": "Encore"})
     assert again.status_code == 409
     assert again.json()["code"] == "invalid_transition"
+
+
+@pytest.mark.django_db
+def test_the_written_out_slot_representation_is_drf_s_own(doctor, other_doctor, site, other_site):
+    """SlotSerializer writes its fields out by hand for speed: it must say exactly what DRF's generic path says,
+    field for field, types included, and cover every declared field."""
+    from rest_framework import serializers
+
+    from missions.api import SlotSerializer
+    from missions.queries import slots_with_remaining
+
+    full = f.SlotFactory(site=site, capacity=2, note="Salle 2 — « accès PMR »")
+    f.BookingFactory(slot=full, doctor=other_doctor)
+    f.SlotFactory(site=other_site, period="morning", date=in_days(9), status=Slot.Status.CLOSED)
+    slots = list(slots_with_remaining().select_related("site").order_by("pk"))
+
+    fast = SlotSerializer(slots, many=True).data
+    generic = [serializers.ModelSerializer.to_representation(SlotSerializer(), slot) for slot in slots]
+    assert [dict(row) for row in fast] == [dict(row) for row in generic]
+    assert [list(row) for row in fast] == [SlotSerializer.Meta.fields] * len(slots)
+    assert [type(v) for v in fast[0].values()] == [type(v) for v in generic[0].values()]
+
+
+@pytest.mark.django_db
+def test_an_unknown_zone_lists_no_slot(doctor, site):
+    f.SlotFactory(site=site)
+    assert results(client_for(doctor.user).get("/api/v1/slots/", {"zone": site.zone_id + 1000})) == []
