@@ -8,27 +8,29 @@ two generations for one CPAM serialise, and (booking, sequence) being unique sto
 """
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import is_ars_staff
 from accounts.rules import Lifecycle, NotAllowed, RuleViolation
-from billing.models import Cpam, FlatRate, Statement, StatementLine, StatementStatus
+from billing.models import Cpam, Statement, StatementLine, StatementStatus
 from billing.queries import can_record_billing_number, cpam_recipients, payer_department_lookup
 from billing.rates import RateTable, amount_for
 from missions.models import Booking, Doctor
 from missions.rules import MONTHS_FR
 from notifications.outbox import enqueue
-from sites.models import Period
+from sites.models import HostSite, Period, Zone
 
 STATEMENT_LIFECYCLE = Lifecycle(
     {
@@ -39,8 +41,10 @@ STATEMENT_LIFECYCLE = Lifecycle(
     labels=dict(StatementStatus.choices),
 )
 
-BATCH = 2000
+BATCH = 2000  # rows fetched at a time
+WRITE_BATCH = 10_000  # lines written at a time
 PERIOD_LABELS = dict(Period.choices)
+BOOKING_STATUS_LABELS = dict(Booking.Status.choices)
 # What a reversal copies from the line it cancels.
 SNAPSHOT = (
     "doctor_last_name",
@@ -76,18 +80,22 @@ def _statement_refused() -> RuleViolation:
 # --- generation --------------------------------------------------------------------------------------------------
 
 
-def _rate_in_force(date_path: str) -> Subquery:
-    return Subquery(
-        FlatRate.objects.filter(valid_from__lte=OuterRef(date_path))
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef(date_path)))
-        .order_by("-valid_from")
-        .values("amount")[:1]
-    )
+def _rate_in_force(rates: RateTable, date_path: str) -> Case:
+    """The rate in force on the date at `date_path`, as SQL built from the rates already loaded (a handful):
+    the same rule as `RateTable.on` (latest period first), without a subquery per row. NULL when none."""
+    whens = []
+    for valid_from, valid_to, amount in rates.periods:
+        in_force = Q(**{f"{date_path}__gte": valid_from})
+        if valid_to is not None:
+            in_force &= Q(**{f"{date_path}__lte": valid_to})
+        whens.append(When(in_force, then=Value(amount)))
+    return Case(*whens, default=Value(None), output_field=DecimalField(max_digits=8, decimal_places=2))
 
 
 def _live_lines():
     """Lines that state a day now: kind `line`, not reversed."""
-    return StatementLine.objects.filter(kind=LINE, reversal__isnull=True)
+    reversed_ = StatementLine.objects.filter(reverses=OuterRef("pk"))
+    return StatementLine.objects.filter(kind=LINE).filter(~Exists(reversed_))
 
 
 def _drop_draft_tail(statement: Statement) -> None:
@@ -95,8 +103,8 @@ def _drop_draft_tail(statement: Statement) -> None:
 
     A draft's line is kept only when a later line of the same booking exists elsewhere (e.g. a reversal here
     followed by a new line in another CPAM's statement): the alternating chain of each booking stays whole.
-    No reversal ever points at a draft's line (only issued lines are reversed): the tail goes with plain
-    DELETEs, without loading 100,000 objects to look for protected references.
+    No reversal ever points at a draft's line (only issued lines are reversed): the tail goes with one plain
+    DELETE, without loading 100,000 objects to look for protected references.
     """
     later_elsewhere = (
         StatementLine.objects.filter(booking=OuterRef("booking"))
@@ -105,97 +113,117 @@ def _drop_draft_tail(statement: Statement) -> None:
         .values("sequence")[:1]
     )
     tail = statement.lines.annotate(outside=Coalesce(Subquery(later_elsewhere), 0)).filter(sequence__gt=F("outside"))
-    ids = list(tail.values_list("pk", flat=True))
+    sql, params = tail.values("pk").query.sql_with_params()
     table = connection.ops.quote_name(StatementLine._meta.db_table)
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        # The subquery is wrapped once more so that no database reads the table it deletes from in the same scan.
+        cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT * FROM ({sql}) AS tail)", params)
 
 
-def _reversals(statement: Statement, rates: RateTable):
-    """Reversals of this CPAM's issued lines (dated up to the month's end) that are no longer owed as stated."""
+def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
+    """Reversals of this CPAM's issued lines (dated up to the month's end) that are no longer owed as stated.
+
+    One query of plain values; the rate now in force comes from the loaded rates, not a subquery per line."""
     stale = (
         _live_lines()
         .filter(statement__cpam_id=statement.cpam_id, date__lte=statement.month_end)
         .exclude(statement__status=StatementStatus.DRAFT)
-        .annotate(rate_now=_rate_in_force("booking__date"))
+        .annotate(rate_now=_rate_in_force(rates, "booking__date"))
         .filter(
             ~Q(booking__status=COMPLETED)
             | ~Q(day_fraction=F("booking__day_fraction"))
             | Q(rate_now__isnull=True)
             | ~Q(rate=F("rate_now"))
         )
-        .select_related("booking", "statement__cpam__department")
-        .order_by("pk")
-    )
-    for line in stale.iterator(chunk_size=BATCH):
-        booking = line.booking
-        if booking.status != COMPLETED:
-            why = f"attestation corrigée ({booking.get_status_display().lower()})"
-            if booking.correction_reason:
-                why += f" : {booking.correction_reason}"
-        else:
-            why = "forfait ou durée corrigé(e), journée refacturée sur une nouvelle ligne"
-        yield {
-            **{name: getattr(line, name) for name in SNAPSHOT},
-            "booking_id": booking.pk,
-            "kind": REVERSAL,
-            "sequence": line.sequence + 1,
-            "reverses_id": line.pk,
-            "day_fraction": -line.day_fraction,
-            "rate": line.rate,
-            "amount": -line.amount,
-            "note": f"Annule la ligne du relevé {line.statement.reference} : {why}"[:500],
-        }
-
-
-def _new_lines(statement: Statement, rates: RateTable):
-    """A line for every attested day this CPAM pays, dated up to the month's end, that no live line states.
-
-    Read as plain values (not model instances): a statement may hold 100,000 days."""
-    last_sequence = StatementLine.objects.filter(booking=OuterRef("pk")).order_by("-sequence").values("sequence")[:1]
-    days = (
-        Booking.objects.filter(status=COMPLETED, date__lte=statement.month_end)
-        .filter(**{f"{payer_department_lookup()}_id": statement.cpam.department_id})
-        .filter(~Exists(_live_lines().filter(booking=OuterRef("pk"))))
-        .annotate(last_sequence=Coalesce(Subquery(last_sequence), 0))
         .order_by("pk")
         .values_list(
             "pk",
-            "last_sequence",
-            "doctor__last_name",
-            "doctor__first_name",
-            "doctor__rpps",
-            "doctor__billing_number",
-            "date",
-            "period",
-            "slot__site__name",
-            "slot__site__finess",
-            "slot__site__commune__name",
-            "zone__name",
+            "sequence",
+            "booking_id",
+            "booking__status",
+            "booking__correction_reason",
+            "statement__month",
+            *SNAPSHOT,
             "day_fraction",
+            "rate",
+            "amount",
         )
     )
-    for (
-        pk,
-        last,
-        last_name,
-        first_name,
-        rpps,
-        number,
-        day,
-        period,
-        site,
-        finess,
-        commune,
-        zone,
-        fraction,
-    ) in days.iterator(chunk_size=BATCH):
-        rate = rates.rate_for(day)
+    references: dict[date, str] = {}
+    for pk, sequence, booking_id, status, correction_reason, month, *snapshot, fraction, rate, amount in stale.iterator(
+        chunk_size=BATCH
+    ):
+        if status != COMPLETED:
+            why = f"attestation corrigée ({BOOKING_STATUS_LABELS.get(status, status).lower()})"
+            if correction_reason:
+                why += f" : {correction_reason}"
+        else:
+            why = "forfait ou durée corrigé(e), journée refacturée sur une nouvelle ligne"
+        if month not in references:  # the reversed line's statement is of this same CPAM
+            references[month] = Statement(cpam=statement.cpam, month=month).reference
+        yield {
+            **dict(zip(SNAPSHOT, snapshot, strict=True)),
+            "booking_id": booking_id,
+            "kind": REVERSAL,
+            "sequence": sequence + 1,
+            "reverses_id": pk,
+            "day_fraction": -fraction,
+            "rate": rate,
+            "amount": -amount,
+            "note": f"Annule la ligne du relevé {references[month]} : {why}"[:500],
+        }
+
+
+def _new_lines(statement: Statement, rates: RateTable) -> Iterator[dict]:
+    """A line for every attested day this CPAM pays, dated up to the month's end, that no live line states.
+
+    Read as plain values (not model instances): a statement may hold 100,000 days. The days are read without
+    the names of their doctor, site and zone, which come from three lookups read once: PostgreSQL cannot
+    estimate how many bookings « no live line » leaves (it assumes one), and joining sites, communes and zones
+    after it ended in nested loops over full scans (from 2 s to more than 10 minutes on the national bench,
+    depending on the statistics of the day). What repeats across lines (the rate of a date, the amount of a
+    rate and fraction, the note of a month) is also worked out once."""
+    payer = {f"{payer_department_lookup()}_id": statement.cpam.department_id}
+    paid = Booking.objects.filter(status=COMPLETED, date__lte=statement.month_end).filter(**payer)
+    doctors = {
+        pk: (last_name, first_name, rpps, number)
+        for pk, last_name, first_name, rpps, number in Doctor.objects.filter(pk__in=paid.values("doctor_id"))
+        .order_by()
+        .values_list("pk", "last_name", "first_name", "rpps", "billing_number")
+    }
+    sites = {
+        pk: (name, finess or "", commune)
+        for pk, name, finess, commune in HostSite.objects.filter(pk__in=paid.values("slot__site_id"))
+        .order_by()
+        .values_list("pk", "name", "finess", "commune__name")
+    }
+    zones = dict(Zone.objects.filter(pk__in=paid.values("zone_id")).order_by().values_list("pk", "name"))
+    last_sequence = StatementLine.objects.filter(booking=OuterRef("pk")).order_by("-sequence").values("sequence")[:1]
+    days = (
+        paid.filter(~Exists(_live_lines().filter(booking=OuterRef("pk"))))
+        .annotate(last_sequence=Coalesce(Subquery(last_sequence), 0))
+        .order_by("pk")
+        .values_list("pk", "last_sequence", "doctor_id", "slot__site_id", "zone_id", "date", "period", "day_fraction")
+    )
+    rate_on: dict[date, Decimal] = {}
+    amounts: dict[tuple[Decimal, Decimal], Decimal] = {}
+    notes: dict[tuple[int, int], str] = {}
+    for pk, last, doctor_id, site_id, zone_id, day, period, fraction in days.iterator(chunk_size=BATCH):
+        rate = rate_on.get(day)
+        if rate is None:
+            rate = rate_on[day] = rates.rate_for(day)
+        amount = amounts.get((rate, fraction))
+        if amount is None:
+            amount = amounts[rate, fraction] = amount_for(rate, fraction)
         note = ""
         if day < statement.month:
-            note = f"Journée de {month_label(day)} attestée ou corrigée après son relevé"
+            note = notes.get((day.year, day.month))
+            if note is None:
+                note = notes[day.year, day.month] = (
+                    f"Journée de {month_label(day)} attestée ou corrigée après son relevé"
+                )
+        last_name, first_name, rpps, number = doctors[doctor_id]
+        site, finess, commune = sites[site_id]
         yield {
             "booking_id": pk,
             "kind": LINE,
@@ -209,22 +237,51 @@ def _new_lines(statement: Statement, rates: RateTable):
             "period": period,
             "period_label": PERIOD_LABELS.get(period, period),
             "site_name": site,
-            "site_finess": finess or "",
+            "site_finess": finess,
             "site_commune": commune,
-            "zone_name": zone,
+            "zone_name": zones[zone_id],
             "day_fraction": fraction,
             "rate": rate,
-            "amount": amount_for(rate, fraction),
+            "amount": amount,
             "note": note,
         }
 
 
-def _insert(statement: Statement, rows) -> None:
-    """Write lines in batches; the statement row is written before the first batch, only if there is one."""
+@dataclass
+class _Totals:
+    """Count, days and amount of lines, summed as Decimal in Python (no floating point, whatever the database)."""
+
+    count: int = 0
+    days: Decimal = ZERO
+    amount: Decimal = ZERO
+
+    def add(self, day_fraction: Decimal, amount: Decimal) -> None:
+        self.count += 1
+        self.days += day_fraction
+        self.amount += amount
+
+
+# The columns a line is written with, in order: the statement and the time, then what generation computes.
+_COMPUTED = tuple(
+    f.attname
+    for f in StatementLine._meta.concrete_fields
+    if not f.primary_key and f.attname not in ("statement_id", "created_at")
+)
+
+
+def _insert(statement: Statement, rows: Iterable[dict], totals: _Totals) -> None:
+    """Write lines in batches, adding them to `totals`; the statement row is written before the first batch,
+    only if there is one.
+
+    PostgreSQL gets a COPY per batch (an INSERT per row costs a round trip and a plan each: 19 s for 100,000
+    lines, against 3 s); other databases a prepared INSERT run over the batch (executemany). Batches, not one
+    stream: the rows are read through a server-side cursor of the same connection, which cannot fetch while a
+    COPY is under way."""
     batch = []
     for row in rows:
+        totals.add(row["day_fraction"], row["amount"])
         batch.append(row)
-        if len(batch) >= BATCH:
+        if len(batch) >= WRITE_BATCH:
             _write_batch(statement, batch)
             batch = []
     if batch:
@@ -232,42 +289,39 @@ def _insert(statement: Statement, rows) -> None:
 
 
 def _write_batch(statement: Statement, rows: list[dict]) -> None:
-    """One prepared INSERT run over the batch (executemany): the ORM's bulk_create spends most of its time
-    preparing each of the 20 values of each row, which is several minutes for 100,000 lines."""
     if statement.pk is None:
         statement.save()
-    ops = connection.ops
-    adapt = {
-        "DateField": ops.adapt_datefield_value,
-        "DateTimeField": ops.adapt_datetimefield_value,
-    }
-    fields = [f for f in StatementLine._meta.concrete_fields if not f.primary_key]
-    adapters = [adapt.get(f.get_internal_type()) for f in fields]
-    common = {"statement_id": statement.pk, "created_at": timezone.now()}
-    params = []
-    for row in rows:
-        row = {**row, **common}
-        params.append(
-            tuple(
-                adapter(row[f.attname]) if adapter else row[f.attname]
-                for f, adapter in zip(fields, adapters, strict=True)
-            )
-        )
-    table = ops.quote_name(StatementLine._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
+    common = (statement.pk, timezone.now())
+    values = itemgetter(*_COMPUTED)
+    table = connection.ops.quote_name(StatementLine._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(StatementLine._meta.get_field(name).column)
+        for name in ("statement", "created_at", *_COMPUTED)
+    )
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", params)
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(common + values(row))
+        else:
+            placeholders = ", ".join(["%s"] * (2 + len(_COMPUTED)))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+                [_adapt(common + values(row)) for row in rows],
+            )
 
 
-def _refresh_totals(statement: Statement) -> None:
-    """Totals summed as Decimal in Python from the snapshot lines (no floating point, whatever the database)."""
-    count, days, amount = 0, ZERO, ZERO
-    for line_days, line_amount in statement.lines.values_list("day_fraction", "amount").iterator(chunk_size=BATCH):
-        count, days, amount = count + 1, days + line_days, amount + line_amount
-    statement.line_count = count
-    statement.total_days = days
-    statement.total_amount = amount
+def _adapt(row: tuple) -> tuple:
+    """Dates and times as the database backend stores them (PostgreSQL's COPY takes them as they are)."""
+    ops = connection.ops
+    return tuple(
+        ops.adapt_datetimefield_value(value)
+        if isinstance(value, datetime)
+        else ops.adapt_datefield_value(value)
+        if isinstance(value, date)
+        else value
+        for value in row
+    )
 
 
 def _require_ars_or_job(by) -> None:
@@ -286,7 +340,8 @@ def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
     """Create or refresh the draft statement of `cpam` for `month`; None when there is nothing to state.
 
     Idempotent: run twice, it yields the same lines. An issued or paid statement is refused (`statement_issued`).
-    `by` is the ARS staff member acting, or None for the monthly job.
+    `by` is the ARS staff member acting, or None for the monthly job. Its number of queries does not depend
+    on the number of lines (they are read through cursors and written with one COPY, or in batches).
     """
     _require_ars_or_job(by)
     month = _first_of_month(month)
@@ -297,20 +352,23 @@ def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
         if statement is not None and statement.is_frozen:
             raise _statement_refused()
         now = timezone.now()
+        totals = _Totals()
         if statement is None:
             statement = Statement(cpam=cpam, month=month, generated_at=now, generated_by=by)
         else:
             statement.cpam = cpam
             _drop_draft_tail(statement)
+            for line_days, line_amount in statement.lines.values_list("day_fraction", "amount"):  # lines kept
+                totals.add(line_days, line_amount)
         statement._history_user = by
-        _insert(statement, _reversals(statement, rates))
-        _insert(statement, _new_lines(statement, rates))
+        _insert(statement, _reversals(statement, rates), totals)
+        _insert(statement, _new_lines(statement, rates), totals)
         if statement.pk is None:
             return None
-        _refresh_totals(statement)
-        if statement.line_count == 0:
+        if totals.count == 0:
             statement.delete()
             return None
+        statement.line_count, statement.total_days, statement.total_amount = totals.count, totals.days, totals.amount
         statement.generated_at, statement.generated_by = now, by
         statement.save()
     return statement
