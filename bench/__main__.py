@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         "--job-timeout", type=float, default=600, help="seconds an export may take before it is stopped"
     )
     parser.add_argument("--reseed", action="store_true", help="seed again even if the data set is there")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("BENCH_WORKERS", "3")),
+        help="gunicorn sync workers (3: the issue's reference for the ceiling)",
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "0")), help="0: a free one")
     args = parser.parse_args(argv)
     # A SIGTERM (timeout, Ctrl-C from make) unwinds normally, so gunicorn is stopped by the `finally` blocks.
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port or free_port(),
         duration=args.duration,
         job_timeout=args.job_timeout,
+        workers=args.workers,
         log=lambda line: print(line, flush=True),
     )
     only = {x.strip() for x in args.only.split(",") if x.strip()} or None
@@ -125,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Bench of {date.today()} on {os.cpu_count()} cores, scale {meta['scale']} "
             f"(seeded in {meta.get('seed_seconds')} s: {meta.get('counts', {}).get('slots')} slots, "
             f"{meta.get('counts', {}).get('bookings')} bookings, {meta.get('counts', {}).get('doctors')} doctors); "
-            f"gunicorn -w 3 sync workers, DB_CONN_MAX_AGE=600; {args.duration:.0f} s per load scenario",
+            f"gunicorn -w {args.workers} sync workers, DB_CONN_MAX_AGE=600; {args.duration:.0f} s per load scenario",
             "",
             table(rows),
             "",

@@ -227,7 +227,14 @@ def ceiling_ratio(value: float | None, ceiling: float | None) -> float | None:
 
 class Bench:
     def __init__(
-        self, meta: dict, *, port: int, duration: float, job_timeout: float = 600, log: Callable[[str], None] = print
+        self,
+        meta: dict,
+        *,
+        port: int,
+        duration: float,
+        job_timeout: float = 600,
+        workers: int = 3,
+        log: Callable[[str], None] = print,
     ):
         self.meta = meta
         self.job_timeout = job_timeout
@@ -235,7 +242,7 @@ class Bench:
         self.log = log
         self.results_dir = ROOT / "bench" / "results"
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        self.server = Server(port, log_dir=self.results_dir)
+        self.server = Server(port, workers=workers, log_dir=self.results_dir)
         self.rows: list[Row] = []
         self.ceiling: float | None = None
         self.today = date.today()
