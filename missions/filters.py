@@ -1,18 +1,34 @@
 """Query-string filters of the API lists (django-filter). `date_after` / `date_before` are inclusive."""
 
+from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from missions.models import Availability, Booking, Doctor
 from missions.queries import bookable_now
 from sites.models import Slot
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """A row's identifier, compared as is (no read of the row): a whole number the database can hold, so that a
+    decimal or a huge number is a 400 with its message, never a 500."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class SlotFilter(filters.FilterSet):
     date = filters.DateFromToRangeFilter(help_text="Dates comprises entre date_after et date_before (incluses).")
     # By identifier, without reading the zone or the site first (an unknown one gives an empty list).
-    zone = filters.NumberFilter(field_name="zone_id", help_text="Identifiant de la zone.")
-    site = filters.NumberFilter(field_name="site_id", help_text="Identifiant du lieu d'accueil.")
+    zone = IdFilter(field_name="zone_id", help_text="Identifiant de la zone.")
+    site = IdFilter(field_name="site_id", help_text="Identifiant du lieu d'accueil.")
     available = filters.BooleanFilter(
         method="filter_available",
         help_text="true : seulement les créneaux réservables (ouverts, à venir, avec une place libre) ; "
@@ -32,7 +48,7 @@ class SlotFilter(filters.FilterSet):
 class BookingFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Booking.Status.choices, help_text="Un ou plusieurs statuts.")
     date = filters.DateFromToRangeFilter(help_text="Dates comprises entre date_after et date_before (incluses).")
-    site = filters.NumberFilter(field_name="slot__site_id", help_text="Identifiant du lieu d'accueil.")
+    site = IdFilter(field_name="slot__site_id", help_text="Identifiant du lieu d'accueil.")
 
     class Meta:
         model = Booking
@@ -41,7 +57,7 @@ class BookingFilter(filters.FilterSet):
 
 class DoctorFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Doctor.Status.choices, help_text="Un ou plusieurs statuts.")
-    zone = filters.NumberFilter(field_name="zones", help_text="Médecins qui couvrent cette zone.")
+    zone = IdFilter(field_name="zones", help_text="Médecins qui couvrent cette zone.")
 
     class Meta:
         model = Doctor
