@@ -1,9 +1,11 @@
 """CSV (for a French Excel: `;`, UTF-8 BOM, decimal comma; streamed) and XLSX (typed cells, totals, frozen header)."""
 
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
+from functools import partial
 from tempfile import SpooledTemporaryFile
-from typing import IO
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -16,13 +18,14 @@ from billing.exports.columns import (
     COLUMNS,
     DATE,
     DAYS_COLUMN,
+    FIELD_INDEX,
     HEADERS,
     INTEGER,
     MONEY,
     NUMBER,
-    french_text,
-    line_rows,
+    line_values,
     neutralise,
+    row_texts,
 )
 from billing.models import Statement
 from billing.queries import statement_doctor_totals
@@ -35,38 +38,71 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="000091")
 
 
-class _Echo:
-    """A file-like object whose write() hands the line back, so csv.writer can feed a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_rows(statement: Statement, rows_per_chunk: int = 500) -> Iterator[str]:
-    """The CSV, as a stream of text chunks: BOM and header first, then lines read 2,000 at a time."""
-    writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
-    yield BOM + writer.writerow(HEADERS)
-    chunk: list[str] = []
-    for row in line_rows(statement):
-        chunk.append(writer.writerow([french_text(c, c.read(row, statement)) for c in COLUMNS]))
+def csv_rows(statement: Statement, rows_per_chunk: int = 1000) -> Iterator[str]:
+    """The CSV, as a stream of text chunks: BOM and header first, then the lines, a chunk at a time (read 5,000
+    at a time from the database: memory stays flat whatever the statement's size)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    yield BOM + _take(buffer)
+    texts = row_texts(statement)
+    chunk: list[list[str]] = []
+    for row in line_values(statement):
+        chunk.append(texts(row))
         if len(chunk) >= rows_per_chunk:
-            yield "".join(chunk)
+            writer.writerows(chunk)
+            yield _take(buffer)
             chunk = []
     if chunk:
-        yield "".join(chunk)
+        writer.writerows(chunk)
+        yield _take(buffer)
 
 
-def _cell(ws, column, value):
-    if column.kind in (MONEY, NUMBER, INTEGER, DATE) or value is None:
-        cell = WriteOnlyCell(ws, value=value)
-        if column.kind == MONEY:
-            cell.number_format = EURO_FORMAT
-        elif column.kind == DATE:
-            cell.number_format = DATE_FORMAT
-        elif column.kind == NUMBER:
-            cell.number_format = DAYS_FORMAT
-        return cell
-    return WriteOnlyCell(ws, value=_inert(str(value)))
+def _take(buffer: io.StringIO) -> str:
+    """What was written to `buffer` since the last call, leaving it empty."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+NUMBER_FORMATS = {MONEY: EURO_FORMAT, DATE: DATE_FORMAT, NUMBER: DAYS_FORMAT}
+
+
+def _row_cells(ws, statement: Statement) -> Callable[[tuple], list]:
+    """A function from a `line_values` tuple to the row to append: real numbers and dates in formatted cells,
+    texts neutralised. One formatted cell per column is reused from row to row (a write-only sheet writes a
+    row out when it is appended), rather than a cell made and styled for each of 1,700,000 values."""
+    plan: list[tuple[int, Callable[[Any], Any]]] = []
+    for column in COLUMNS:
+        index = FIELD_INDEX[column.field] if column.field else 0
+        if column.field is None:  # a value of the statement itself: the same on every line
+            value = column.read({}, statement)
+            constant = None if value is None else _inert(str(value))
+            plan.append((index, lambda _, constant=constant: constant))
+        elif column.kind in NUMBER_FORMATS:
+            cell = WriteOnlyCell(ws)
+            cell.number_format = NUMBER_FORMATS[column.kind]
+            plan.append((index, partial(_refill, cell)))
+        elif column.kind == INTEGER:
+            plan.append((index, lambda raw: raw))
+        else:
+            plan.append((index, partial(_text, column, statement)))
+
+    def cells(row: tuple) -> list:
+        return [make(row[index]) for index, make in plan]
+
+    return cells
+
+
+def _refill(cell: WriteOnlyCell, value: Any) -> WriteOnlyCell:
+    cell.value = value
+    return cell
+
+
+def _text(column, statement: Statement, raw: Any) -> str | None:
+    value = column.value(raw, statement) if column.value is not None else raw
+    return None if value is None else _inert(str(value))
 
 
 def _inert(text: str) -> str:
@@ -104,8 +140,9 @@ def statement_xlsx(statement: Statement) -> IO[bytes]:
     for index, column in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.append(_header(ws, HEADERS))
-    for row in line_rows(statement):
-        ws.append([_cell(ws, c, c.read(row, statement)) for c in COLUMNS])
+    cells = _row_cells(ws, statement)
+    for row in line_values(statement):
+        ws.append(cells(row))
     totals = [None] * len(COLUMNS)
     totals[0] = _bold(ws, f"Total ({statement.line_count} lignes)")
     totals[DAYS_COLUMN] = _bold(ws, statement.total_days, DAYS_FORMAT)
