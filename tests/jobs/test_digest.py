@@ -73,9 +73,16 @@ def test_counts_applications_awaiting_validation(ars_staff, zone, monday_7am):
 
 def test_lists_unconfirmed_bookings_within_the_reminder_window(ars_staff, make_booking, monday, monday_7am, settings):
     settings.CONFIRM_REMINDER_DAYS = 3
-    soon = make_booking(monday + timedelta(days=2), status=Booking.Status.REQUESTED, doctor=f.DoctorFactory())
-    later = make_booking(monday + timedelta(days=10), status=Booking.Status.REQUESTED, doctor=f.DoctorFactory())
-    cancelled = make_booking(monday + timedelta(days=1), status=Booking.Status.CANCELLED, doctor=f.DoctorFactory())
+    # Names no other text of the digest can hold (random ones sometimes collided: a flaky test).
+    soon = make_booking(
+        monday + timedelta(days=2), status=Booking.Status.REQUESTED, doctor=f.DoctorFactory(last_name="Aubracq")
+    )
+    later = make_booking(
+        monday + timedelta(days=10), status=Booking.Status.REQUESTED, doctor=f.DoctorFactory(last_name="Vercorsz")
+    )
+    cancelled = make_booking(
+        monday + timedelta(days=1), status=Booking.Status.CANCELLED, doctor=f.DoctorFactory(last_name="Morvanx")
+    )
 
     run_coverage_digest(now=monday_7am)
 
