@@ -2,7 +2,8 @@
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from datetime import date
 from functools import partial
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
@@ -12,6 +13,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.xml.functions import Element, SubElement
 
 from billing.exports.columns import (
     AMOUNT_COLUMN,
@@ -67,37 +70,74 @@ def _take(buffer: io.StringIO) -> str:
 
 
 NUMBER_FORMATS = {MONEY: EURO_FORMAT, DATE: DATE_FORMAT, NUMBER: DAYS_FORMAT}
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
-def _row_cells(ws, statement: Statement) -> Callable[[tuple], list]:
-    """A function from a `line_values` tuple to the row to append: real numbers and dates in formatted cells,
-    texts neutralised. One formatted cell per column is reused from row to row (a write-only sheet writes a
-    row out when it is appended), rather than a cell made and styled for each of 1,700,000 values."""
-    plan: list[tuple[int, Callable[[Any], Any]]] = []
-    for column in COLUMNS:
-        index = FIELD_INDEX[column.field] if column.field else 0
-        if column.field is None:  # a value of the statement itself: the same on every line
-            value = column.read({}, statement)
-            constant = None if value is None else _inert(str(value))
-            plan.append((index, lambda _, constant=constant: constant))
-        elif column.kind in NUMBER_FORMATS:
-            cell = WriteOnlyCell(ws)
-            cell.number_format = NUMBER_FORMATS[column.kind]
-            plan.append((index, partial(_refill, cell)))
-        elif column.kind == INTEGER:
-            plan.append((index, lambda raw: raw))
-        else:
-            plan.append((index, partial(_text, column, statement)))
-
-    def cells(row: tuple) -> list:
-        return [make(row[index]) for index, make in plan]
-
-    return cells
+class _Line(tuple):
+    """A line's values, appended to the sheet as one row that `_LinesWriter` writes."""
 
 
-def _refill(cell: WriteOnlyCell, value: Any) -> WriteOnlyCell:
-    cell.value = value
-    return cell
+class _LinesWriter:
+    """Writes the statement's lines into a write-only sheet as the XML openpyxl itself writes for them (the
+    same elements, styles and numbers), one element per row, instead of going through a cell object and three
+    nested XML writers per value: 1,700,000 values took 30 s of CPU that way. Headers and totals rows still go
+    through openpyxl. Relies on two internals of openpyxl's write-only sheet (`_values_to_row` and the
+    writer's `write_row`), checked by the tests that read the file back with openpyxl."""
+
+    def __init__(self, ws, statement: Statement):
+        ws._get_writer()
+        self.epoch = ws.parent.epoch
+        self.plan = []
+        for letter, column in zip((get_column_letter(i) for i in range(1, len(COLUMNS) + 1)), COLUMNS, strict=True):
+            index = FIELD_INDEX[column.field] if column.field else 0
+            if column.field is None:  # a value of the statement itself: the same on every line
+                value = column.read({}, statement)
+                constant = None if value is None else _inert(str(value))
+                self.plan.append((letter, index, None, lambda _, constant=constant: constant))
+            elif column.kind in NUMBER_FORMATS:
+                styled = WriteOnlyCell(ws)
+                styled.number_format = NUMBER_FORMATS[column.kind]
+                self.plan.append((letter, index, str(styled.style_id), None))
+            elif column.kind == INTEGER:
+                self.plan.append((letter, index, None, None))
+            else:
+                self.plan.append((letter, index, None, partial(_text, column, statement)))
+        self._values_to_row, self._write_row = ws._values_to_row, ws._writer.write_row
+        ws._values_to_row, ws._writer.write_row = self.values_to_row, self.write_row
+
+    def values_to_row(self, values, row_idx: int):
+        return values if isinstance(values, _Line) else self._values_to_row(values, row_idx)
+
+    def write_row(self, xf, row, row_idx: int) -> None:
+        if not isinstance(row, _Line):
+            self._write_row(xf, row, row_idx)
+            return
+        number = str(row_idx)
+        element = Element("row", {"r": number})
+        for letter, index, style, text in self.plan:
+            value = row[index]
+            if text is not None:
+                value = text(value)
+                if value is None:
+                    continue
+                cell = SubElement(element, "c", {"r": letter + number, "t": "inlineStr"})
+                if value:
+                    inline = SubElement(
+                        SubElement(cell, "is"), "t", {XML_SPACE: "preserve"} if value != value.strip() else {}
+                    )
+                    inline.text = value
+                else:
+                    cell.text = ""  # written <c …></c>, as openpyxl does
+                continue
+            if value is None:
+                if style is not None:
+                    SubElement(element, "c", {"r": letter + number, "s": style, "t": "n"}).text = ""
+                continue
+            if isinstance(value, date):
+                value = to_excel(value, self.epoch)
+            attributes = {"r": letter + number, "s": style, "t": "n"} if style else {"r": letter + number, "t": "n"}
+            SubElement(SubElement(element, "c", attributes), "v").text = "%.16g" % value  # noqa: UP031 - as openpyxl
+        xf.write(element)
 
 
 def _text(column, statement: Statement, raw: Any) -> str | None:
@@ -140,9 +180,9 @@ def statement_xlsx(statement: Statement) -> IO[bytes]:
     for index, column in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.append(_header(ws, HEADERS))
-    cells = _row_cells(ws, statement)
+    _LinesWriter(ws, statement)
     for row in line_values(statement):
-        ws.append(cells(row))
+        ws.append(_Line(row))
     totals = [None] * len(COLUMNS)
     totals[0] = _bold(ws, f"Total ({statement.line_count} lignes)")
     totals[DAYS_COLUMN] = _bold(ws, statement.total_days, DAYS_FORMAT)
