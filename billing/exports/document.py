@@ -15,13 +15,27 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from billing.exports.columns import COLUMNS, DATE, INTEGER, MONEY, NUMBER, french_number, french_text, line_rows
+from billing.exports.columns import (
+    COLUMNS,
+    DATE,
+    FIELD_INDEX,
+    INTEGER,
+    MONEY,
+    NUMBER,
+    french_number,
+    line_values,
+    row_texts,
+)
 from billing.models import Statement
 from billing.queries import statement_doctor_totals
 from missions.rules import MONTHS_FR
 
 FONT, BOLD, SIZE = "Helvetica", "Helvetica-Bold", 7.5
 BLUE = colors.HexColor("#000091")
+STRIPE = colors.HexColor("#f6f6f6")
+# The height reportlab gives a row of one-line texts (1.2 × font size, plus paddings): given to it rather than
+# measured, cell by cell, for 100,000 rows (and looked for with list.index, quadratic in a table's rows).
+ROW_HEIGHT = 1.2 * SIZE + 1.5 + 1.5
 ROWS_PER_TABLE = 500  # long statements are laid out as a run of tables, each repeating the header row
 PDF_COLUMNS = tuple(c for c in COLUMNS if c.pdf_width)
 NUMERIC = (DATE, MONEY, NUMBER, INTEGER)
@@ -136,7 +150,9 @@ def _table_style(rows: int, numeric_columns: list[int], total_row: bool = False)
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
     ]
     commands += [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in numeric_columns]
-    commands += [("BACKGROUND", (0, r), (-1, r), colors.HexColor("#f6f6f6")) for r in range(2, rows, 2)]
+    # Every other row shaded (rows 2, 4, 6…): one command, not one per row, which a split table copies page
+    # after page.
+    commands.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [None, STRIPE]))
     if total_row:
         commands.append(("FONT", (0, -1), (-1, -1), BOLD, SIZE))
     return TableStyle(commands)
@@ -148,21 +164,35 @@ def _lines(statement: Statement, notes: list[tuple[int, str]]) -> Iterator[Table
     widths = [c.pdf_width * mm for c in PDF_COLUMNS]
     header = [Paragraph(f"<font color='white'><b>{c.header}</b></font>", _small()) for c in PDF_COLUMNS]
     numeric = [i for i, c in enumerate(PDF_COLUMNS) if c.kind in NUMERIC]
+    texts = row_texts(statement, PDF_COLUMNS, spreadsheet=False)
+    fits = [None if c.kind in NUMERIC else _memoised_fit(width) for c, width in zip(PDF_COLUMNS, widths, strict=True)]
+    note, last_name, first_name, day = (
+        FIELD_INDEX[name] for name in ("note", "doctor_last_name", "doctor_first_name", "date")
+    )
     rows, made = [], False
-    for number, row in enumerate(line_rows(statement), start=1):
-        cells = []
-        for column, width in zip(PDF_COLUMNS, widths, strict=True):
-            text = french_text(column, column.read(row, statement), spreadsheet=False)
-            cells.append(text if column.kind in NUMERIC else _fit(text, width))
-        rows.append(cells)
-        if row["note"]:
-            who = f"{row['doctor_last_name'].upper()} {row['doctor_first_name']}, {row['date']:%d/%m/%Y}"
-            notes.append((number, f"{who}) : {row['note']}"))
+    for number, row in enumerate(line_values(statement), start=1):
+        rows.append([text if fit is None else fit(text) for text, fit in zip(texts(row), fits, strict=True)])
+        if row[note]:
+            who = f"{row[last_name].upper()} {row[first_name]}, {row[day]:%d/%m/%Y}"
+            notes.append((number, f"{who}) : {row[note]}"))
         if len(rows) == ROWS_PER_TABLE:
             yield _table([header, *rows], widths, numeric)
             rows, made = [], True
     if rows or not made:
         yield _table([header, *rows], widths, numeric)
+
+
+def _memoised_fit(width: float):
+    """`_fit` to `width`, worked out once per distinct text (names, sites and zones repeat across lines)."""
+    seen: dict[str, str] = {}
+
+    def fit(text: str) -> str:
+        fitted = seen.get(text)
+        if fitted is None:
+            fitted = seen[text] = _fit(text, width)
+        return fitted
+
+    return fit
 
 
 class _LazyStory(list):
@@ -183,9 +213,17 @@ class _LazyStory(list):
 
 
 def _table(data: list, widths: list[float], numeric: list[int], total_row: bool = False) -> Table:
-    table = Table(data, colWidths=widths, repeatRows=1)
+    heights = [None] + [_height(row) for row in data[1:]]  # the header row (paragraphs) is measured
+    table = Table(data, colWidths=widths, rowHeights=heights, repeatRows=1)
     table.setStyle(_table_style(len(data), numeric, total_row))
     return table
+
+
+def _height(row: list) -> float | None:
+    """ROW_HEIGHT for a row of one-line texts; None (measured by reportlab) for anything else."""
+    if all(isinstance(cell, str) and "\n" not in cell for cell in row):
+        return ROW_HEIGHT
+    return None
 
 
 def _small() -> ParagraphStyle:
