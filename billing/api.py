@@ -27,6 +27,7 @@ from billing.exports.responses import XLSX_TYPE, csv_response, pdf_response, xls
 from billing.models import Statement, StatementLine
 from billing.queries import statement_doctor_totals, statements_visible_to
 from config.api_errors import conflict
+from config.api_filters import IdFilter
 from config.api_permissions import IsArsStaff
 
 MONTH_HELP = "Mois au format AAAA-MM, par exemple 2025-10."
@@ -67,7 +68,7 @@ class MonthFilter(filters.Filter):
 
 class StatementFilter(filters.FilterSet):
     month = MonthFilter(field_name="month", help_text=MONTH_HELP)
-    cpam = filters.NumberFilter(field_name="cpam_id", help_text="Identifiant de la CPAM.")
+    cpam = IdFilter(field_name="cpam_id", help_text="Identifiant de la CPAM.")
     status = filters.MultipleChoiceFilter(choices=Statement.Status.choices, help_text="Un ou plusieurs statuts.")
 
     class Meta:

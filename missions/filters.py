@@ -1,27 +1,12 @@
 """Query-string filters of the API lists (django-filter). `date_after` / `date_before` are inclusive."""
 
-from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
+from config.api_filters import IdFilter
 from missions.models import Availability, Booking, Doctor
 from missions.queries import bookable_now
 from sites.models import Slot
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(filters.NumberFilter):
-    """A row's identifier, compared as is (no read of the row): a whole number the database can hold, so that a
-    decimal or a huge number is a 400 with its message, never a 500."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class SlotFilter(filters.FilterSet):

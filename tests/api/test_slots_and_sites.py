@@ -177,9 +177,18 @@ def test_an_unknown_zone_lists_no_slot(doctor, site):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", ["-1.2e+70", "1e400", "2.5", "0", str(2**63)])
-@pytest.mark.parametrize("url", ["/api/v1/slots/?zone={}", "/api/v1/slots/?site={}", "/api/v1/bookings/?site={}"])
-def test_an_identifier_the_database_cannot_hold_is_a_field_error(doctor, url, value):
+@pytest.mark.parametrize(
+    ("url", "who"),
+    [
+        ("/api/v1/slots/?zone={}", "doctor"),
+        ("/api/v1/slots/?site={}", "doctor"),
+        ("/api/v1/bookings/?site={}", "doctor"),
+        ("/api/v1/statements/?cpam={}", "cpam_agent"),
+    ],
+)
+def test_an_identifier_the_database_cannot_hold_is_a_field_error(request, url, who, value):
     """Found by the API fuzzer: a filter by id must answer 400 with its field, never a 500."""
-    response = client_for(doctor.user).get(url.format(value))
+    user = request.getfixturevalue(who)
+    response = client_for(getattr(user, "user", user)).get(url.format(value))
     assert response.status_code == 400, response.content
     assert list(response.json()) == [url.split("?")[1].split("=")[0]]
