@@ -32,6 +32,12 @@ def test_postgresql_binds_on_the_server_and_prepares_frequent_statements():
     options = database_options()
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
+    assert options["options"] == "-c jit=off"
+
+
+def test_jit_off_keeps_the_options_given_in_the_url():
+    options = database_options(DATABASE_URL="postgres://m:m@127.0.0.1:1/m?options=-c%20statement_timeout%3D5000")
+    assert options["options"] == "-c statement_timeout=5000 -c jit=off"
 
 
 @pytest.mark.parametrize("value", ["none", "off", "NONE"])
@@ -41,3 +47,13 @@ def test_preparation_can_be_turned_off_for_a_transaction_pooler(value):
 
 def test_the_threshold_is_read_from_the_environment():
     assert database_options(DB_PREPARE_THRESHOLD="2")["prepare_threshold"] == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_connection_runs_with_jit_off():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
