@@ -10,7 +10,7 @@ Who may do what is the role check of each action (403) and then the service's ow
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -49,7 +49,7 @@ from sites.services import publish_slot
 
 
 class SlotSerializer(serializers.ModelSerializer):
-    site_name = serializers.CharField(source="site.name", read_only=True)
+    site_name = serializers.CharField(read_only=True, help_text="Nom du lieu d'accueil.")
     remaining = serializers.IntegerField(read_only=True, help_text="Places encore libres (capacité − réservations).")
 
     class Meta:
@@ -63,7 +63,7 @@ class SlotSerializer(serializers.ModelSerializer):
         return {
             "id": slot.pk,
             "site": slot.site_id,
-            "site_name": slot.site.name,
+            "site_name": slot.site_name,
             "zone": slot.zone_id,
             "date": slot.date.isoformat(),
             "period": slot.period,
@@ -97,8 +97,13 @@ class SlotClosedSerializer(SlotSerializer):
         read_only_fields = fields
 
 
+def slots_for_api(qs: QuerySet) -> QuerySet:
+    """What SlotSerializer reads: the places left, and the site's name (a column, not a HostSite per slot)."""
+    return slots_with_remaining(qs).annotate(site_name=F("site__name"))
+
+
 def _slot_with_remaining(pk: int) -> Slot:
-    return slots_with_remaining(Slot.objects.filter(pk=pk)).select_related("site").get()
+    return slots_for_api(Slot.objects.filter(pk=pk)).get()
 
 
 @extend_schema_view(
@@ -115,7 +120,7 @@ class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if not is_ars_staff(user):
             own_sites = SiteMembership.objects.filter(user_id=user.pk).values("site_id")
             qs = qs.filter(Q(status=Slot.Status.OPEN, site__active=True) | Q(site_id__in=own_sites))
-        return slots_with_remaining(qs).select_related("site").order_by("date", "pk")
+        return slots_for_api(qs).order_by("date", "pk")
 
     def get_permissions(self):
         if self.action in ("create", "close"):

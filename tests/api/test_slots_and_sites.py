@@ -154,13 +154,12 @@ def test_the_written_out_slot_representation_is_drf_s_own(doctor, other_doctor, 
     field for field, types included, and cover every declared field."""
     from rest_framework import serializers
 
-    from missions.api import SlotSerializer
-    from missions.queries import slots_with_remaining
+    from missions.api import SlotSerializer, slots_for_api
 
     full = f.SlotFactory(site=site, capacity=2, note="Salle 2 — « accès PMR »")
     f.BookingFactory(slot=full, doctor=other_doctor)
     f.SlotFactory(site=other_site, period="morning", date=in_days(9), status=Slot.Status.CLOSED)
-    slots = list(slots_with_remaining().select_related("site").order_by("pk"))
+    slots = list(slots_for_api(Slot.objects.all()).order_by("pk"))
 
     fast = SlotSerializer(slots, many=True).data
     generic = [serializers.ModelSerializer.to_representation(SlotSerializer(), slot) for slot in slots]
