@@ -138,13 +138,14 @@ if DATABASE_URL:
     # DB_PREPARE_THRESHOLD=none turns preparation off, for a transaction-mode pooler (PgBouncer) in between.
     # JIT compilation off: it pays off for long analytical scans, not for the short queries of a web request
     # (on the national data set it once spent 5.8 s compiling a billing query that then ran in 1 s).
-    _prepare = env_str("DB_PREPARE_THRESHOLD", "5").lower()
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options.update(
-        server_side_binding=True,
-        prepare_threshold=None if _prepare in {"", "none", "off"} else int(_prepare),
-        options=f"{_options.get('options', '')} -c jit=off".strip(),
-    )
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # DATABASE_URL may also name SQLite
+        _prepare = env_str("DB_PREPARE_THRESHOLD", "5").lower()
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options.update(
+            server_side_binding=True,
+            prepare_threshold=None if _prepare in {"", "none", "off"} else int(_prepare),
+            options=f"{_options.get('options', '')} -c jit=off".strip(),
+        )
 else:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL (PostgreSQL) is required when DJANGO_ENV=production")

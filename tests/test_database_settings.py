@@ -10,16 +10,20 @@ import pytest
 from tests.security.production import ROOT, production_env
 
 READ_OPTIONS = (
-    "import json, django; from django.conf import settings; django.setup(); "
+    "import json, django; from django.conf import settings; from django.db import connection; django.setup(); "
+    "connection.ensure_connection() if connection.vendor == 'sqlite' else None; "
     "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
 )
 
 
-def database_options(**env: str) -> dict:
+def database_options(development: bool = False, **env: str) -> dict:
+    environment = production_env(**env)
+    if development:
+        environment.pop("DJANGO_ENV")
     result = subprocess.run(
         [sys.executable, "-c", READ_OPTIONS],
         cwd=ROOT,
-        env=production_env(**env),
+        env=environment,
         capture_output=True,
         text=True,
         timeout=120,
@@ -57,3 +61,10 @@ def test_the_connection_runs_with_jit_off():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_sqlite_database_url_gets_none_of_it(tmp_path):
+    """DATABASE_URL may name a SQLite file in development: its connection must open (it once got PostgreSQL's
+    options and failed with « 'server_side_binding' is an invalid keyword argument »)."""
+    options = database_options(development=True, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    assert not {"server_side_binding", "prepare_threshold", "options"} & set(options)
