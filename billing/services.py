@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from operator import itemgetter
 
 from django.conf import settings
@@ -205,23 +206,12 @@ def _new_lines(statement: Statement, rates: RateTable) -> Iterator[dict]:
         .order_by("pk")
         .values_list("pk", "last_sequence", "doctor_id", "slot__site_id", "zone_id", "date", "period", "day_fraction")
     )
-    rate_on: dict[date, Decimal] = {}
-    amounts: dict[tuple[Decimal, Decimal], Decimal] = {}
-    notes: dict[tuple[int, int], str] = {}
+    rate_on, amount_of = cache(rates.rate_for), cache(amount_for)
+    late_note = cache(lambda first: f"Journée de {month_label(first)} attestée ou corrigée après son relevé")
     for pk, last, doctor_id, site_id, zone_id, day, period, fraction in days.iterator(chunk_size=BATCH):
-        rate = rate_on.get(day)
-        if rate is None:
-            rate = rate_on[day] = rates.rate_for(day)
-        amount = amounts.get((rate, fraction))
-        if amount is None:
-            amount = amounts[rate, fraction] = amount_for(rate, fraction)
-        note = ""
-        if day < statement.month:
-            note = notes.get((day.year, day.month))
-            if note is None:
-                note = notes[day.year, day.month] = (
-                    f"Journée de {month_label(day)} attestée ou corrigée après son relevé"
-                )
+        rate = rate_on(day)
+        amount = amount_of(rate, fraction)
+        note = late_note(day.replace(day=1)) if day < statement.month else ""
         last_name, first_name, rpps, number = doctors[doctor_id]
         site, finess, commune = sites[site_id]
         yield {

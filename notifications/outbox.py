@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 # Publishing « relay now » to a broker that is down must cost the caller (a web request) well under a second.
 RELAY_SOON_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
+# Set while a relay task is queued and has not started yet (see ask_for_relay).
+RELAY_QUEUED_KEY = "notifications:outbox-relay-queued"
 # While set, enqueued messages wait in the outbox for the next relay instead of being relayed at commit.
 _relay_held: ContextVar[bool] = ContextVar("outbox_relay_held", default=False)
 # While set (a job's run), commits ask for no relay; the job asks for one at its end (see deferred_relay).
@@ -95,9 +97,9 @@ def _relay_after_commit() -> None:
         deferred.append(True)
         return
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(entry[1] is _relay_soon for entry in connection.run_on_commit):
+    if connection.in_atomic_block and any(entry[1] is ask_for_relay for entry in connection.run_on_commit):
         return
-    transaction.on_commit(_relay_soon)
+    transaction.on_commit(ask_for_relay)
 
 
 @contextmanager
@@ -116,11 +118,11 @@ def deferred_relay() -> Iterator[None]:
     finally:
         _relay_deferred.reset(token)
         if asked:
-            transaction.on_commit(_relay_soon)  # at once, outside a transaction
+            transaction.on_commit(ask_for_relay)  # at once, outside a transaction
 
 
-def _relay_soon() -> None:
-    """After a commit that enqueued mail, ask a worker to relay now. If the broker is down the rows wait
+def ask_for_relay() -> None:
+    """After a commit that enqueued mail (or a relay that left due messages), ask a worker to relay now. If the broker is down the rows wait
     for the periodic relay: nothing is lost and the caller's request still succeeds (in under a second).
 
     With OUTBOX_RELAY_DEBOUNCE_SECONDS, a relay already queued and not yet started is enough: the flag set here
@@ -139,9 +141,6 @@ def _relay_soon() -> None:
             relay_started()  # nothing is queued after all: the next commit must try again
 
 
-RELAY_QUEUED_KEY = "notifications:outbox-relay-queued"
-
-
 def _flag_relay_queued(ttl: int) -> bool:
     """Set the « a relay is queued » flag; False if it was already set. A cache outage never blocks a relay."""
     try:
@@ -156,8 +155,3 @@ def relay_started() -> None:
         cache.delete(RELAY_QUEUED_KEY)
     except Exception:  # noqa: BLE001 - the flag expires on its own
         logger.warning("Outbox relay flag could not be cleared; it expires by itself.")
-
-
-def ask_for_relay() -> None:
-    """Queue a relay now (outside any transaction), e.g. when a relay leaves due messages behind it."""
-    _relay_soon()

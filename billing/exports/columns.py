@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from billing.models import Statement, StatementLine
@@ -118,19 +119,6 @@ def french_text(column: Column, value: Any, spreadsheet: bool = True) -> str:
     return neutralise(str(value)) if spreadsheet else str(value)
 
 
-def _memoised(render: Callable[[Any], str]) -> Callable[[Any], str]:
-    """`render` worked out once per distinct value: dates, rates, amounts and fractions repeat across lines."""
-    seen: dict[Any, str] = {}
-
-    def cached(value: Any) -> str:
-        text = seen.get(value)
-        if text is None:
-            text = seen[value] = render(value)
-        return text
-
-    return cached
-
-
 def _column_text(column: Column, statement: Statement, spreadsheet: bool) -> Callable[[Any], str]:
     """`french_text(column, column.read(row, statement), spreadsheet)` as a function of the column's raw value."""
     if column.field is None:  # a value of the statement itself: the same on every line
@@ -139,8 +127,9 @@ def _column_text(column: Column, statement: Statement, spreadsheet: bool) -> Cal
     if column.value is not None:
         return lambda raw: french_text(column, column.value(raw, statement), spreadsheet)
     if column.kind in (DATE, MONEY, NUMBER):
-        # Equal values render alike (Decimal("1.00") and Decimal("1") give « 1 » and « 1,00 » either way).
-        return _memoised(lambda raw: french_text(column, raw, spreadsheet))
+        # Worked out once per distinct value: dates, rates, amounts and fractions repeat across lines. Equal
+        # values render alike (Decimal("1.00") and Decimal("1") give « 1 » and « 1,00 » either way).
+        return cache(lambda raw: french_text(column, raw, spreadsheet))
     if column.kind == INTEGER:
         return lambda raw: "" if raw is None else str(raw)
     if spreadsheet:

@@ -2,6 +2,7 @@
 the overall total, and « page x sur y ». Built with reportlab's platypus, standard fonts (nothing to install)."""
 
 from collections.abc import Iterator
+from functools import cache, partial
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -165,7 +166,10 @@ def _lines(statement: Statement, notes: list[tuple[int, str]]) -> Iterator[Table
     header = [Paragraph(f"<font color='white'><b>{c.header}</b></font>", _small()) for c in PDF_COLUMNS]
     numeric = [i for i, c in enumerate(PDF_COLUMNS) if c.kind in NUMERIC]
     texts = row_texts(statement, PDF_COLUMNS, spreadsheet=False)
-    fits = [None if c.kind in NUMERIC else _memoised_fit(width) for c, width in zip(PDF_COLUMNS, widths, strict=True)]
+    # Clipped once per distinct text: names, sites and zones repeat across lines.
+    fits = [
+        None if c.kind in NUMERIC else cache(partial(_fit, width=w)) for c, w in zip(PDF_COLUMNS, widths, strict=True)
+    ]
     note, last_name, first_name, day = (
         FIELD_INDEX[name] for name in ("note", "doctor_last_name", "doctor_first_name", "date")
     )
@@ -180,19 +184,6 @@ def _lines(statement: Statement, notes: list[tuple[int, str]]) -> Iterator[Table
             rows, made = [], True
     if rows or not made:
         yield _table([header, *rows], widths, numeric)
-
-
-def _memoised_fit(width: float):
-    """`_fit` to `width`, worked out once per distinct text (names, sites and zones repeat across lines)."""
-    seen: dict[str, str] = {}
-
-    def fit(text: str) -> str:
-        fitted = seen.get(text)
-        if fitted is None:
-            fitted = seen[text] = _fit(text, width)
-        return fitted
-
-    return fit
 
 
 class _LazyStory(list):

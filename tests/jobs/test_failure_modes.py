@@ -17,7 +17,7 @@ from missions.models import Booking
 from missions.services import book_slot
 from notifications import relay
 from notifications.models import Message
-from notifications.outbox import _relay_soon, deferred_relay, enqueue
+from notifications.outbox import ask_for_relay, deferred_relay, enqueue
 
 
 def closed_port() -> int:
@@ -143,10 +143,10 @@ def test_one_relay_is_asked_per_transaction_and_per_job_run(doctor, django_captu
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         enqueue("cps_followup", to="a@exemple.fr", context=context, dedup_key="t:1")
         enqueue("cps_followup", to=["b@exemple.fr", "c@exemple.fr"], context=context, dedup_key="t:2")
-    assert callbacks.count(_relay_soon) == 1
+    assert callbacks.count(ask_for_relay) == 1
 
     with django_capture_on_commit_callbacks() as callbacks, deferred_relay():
         for n in range(3):
             with transaction.atomic():
                 enqueue("cps_followup", to="d@exemple.fr", context=context, dedup_key=f"u:{n}")
-    assert callbacks.count(_relay_soon) == 1
+    assert callbacks.count(ask_for_relay) == 1
