@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
+from accounts.authority import is_ars_staff
 from accounts.models import AccessLog
-from accounts.roles import is_ars_staff
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person who logs in with an e-mail address. Roles come from memberships (see accounts.roles)."""
+    """A person who logs in with an e-mail address. Roles come from memberships (see accounts.authority)."""
 
     email = models.EmailField("adresse e-mail", unique=True)
     first_name = models.CharField("prénom", max_length=150, blank=True)

@@ -22,7 +22,7 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from accounts.roles import is_ars_staff
+from accounts.authority import is_ars_staff
 from accounts.rules import NotAllowed, RuleViolation
 
 EXPORT_FORMAT = "un-medecin-pres-de-chez-vous/donnees-personnelles/v1"

@@ -14,8 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 
+from accounts.authority import is_doctor
 from accounts.privacy import close_account, export_personal_data
-from accounts.roles import is_doctor
 from accounts.second_factor import base32_secret, confirmed_device, enrolment_device, qr_code_svg, safe_next
 from accounts.security_forms import CloseAccountForm, SecondFactorForm
 

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 
+from accounts.authority import is_ars_staff, is_doctor
 from accounts.forms import LoginForm, NewPasswordForm, PasswordResetRequestForm
-from accounts.roles import is_ars_staff, is_doctor
 
 
 @dataclass(frozen=True)

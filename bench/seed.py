@@ -1130,8 +1130,8 @@ def seed(
 
 
 def _join_ars_group(gen: Generator) -> None:
-    """ARS staff hold the admin permissions of the ARS group, as accounts.roles keeps them."""
-    from accounts.roles import ensure_ars_group
+    """ARS staff hold the admin permissions of the ARS group, as accounts.authority keeps them."""
+    from accounts.authority import ensure_ars_group
 
     group = ensure_ars_group()
     through = _model("accounts.User").groups.through

@@ -21,7 +21,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import cpam_ids, is_ars_staff
+from accounts.authority import cpam_ids, is_ars_staff
 from billing import services
 from billing.exports.responses import XLSX_TYPE, csv_response, pdf_response, xlsx_response
 from billing.models import Statement, StatementLine

@@ -26,8 +26,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.authority import ensure_ars_group
 from accounts.models import User
-from accounts.roles import ensure_ars_group
 from accounts.rules import RuleViolation
 from accounts.second_factor import DEVICE_NAME, base32_secret
 from billing import services as billing

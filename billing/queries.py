@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 
-from accounts.roles import is_ars_staff
+from accounts.authority import cpam_ids, is_ars_staff, may, visible
 from billing.models import Cpam, CpamMembership, Statement
 from billing.rates import RateTable, amount_for
 from missions.models import Booking, Doctor
@@ -53,42 +53,28 @@ def cpam_of_department(department_id: int) -> Cpam | None:
 
 
 def statements_visible_to(user) -> QuerySet:
-    """ARS staff see every statement, drafts included; a CPAM agent the issued and paid statements of their
-    CPAM (a draft is the ARS's preview, nobody pays from it); anyone else none."""
-    qs = Statement.objects.select_related("cpam__department__region")
-    if is_ars_staff(user):
-        return qs
-    if not (user and user.is_authenticated):
-        return qs.none()
-    return qs.filter(cpam_id__in=CpamMembership.objects.filter(user=user).values("cpam_id")).exclude(
-        status=Statement.Status.DRAFT
-    )
+    """The statements a person may see (accounts.authority): ARS staff their region's, drafts included; a CPAM
+    agent the issued and paid statements of their CPAM."""
+    return visible(user, Statement).select_related("cpam__department__region")
 
 
 def cpams_of(user) -> QuerySet:
-    """The CPAMs a person works for (ARS staff: all of them)."""
-    if is_ars_staff(user):
-        return Cpam.objects.select_related("department")
-    if not (user and user.is_authenticated):
-        return Cpam.objects.none()
-    return Cpam.objects.filter(memberships__user=user).select_related("department")
+    """The CPAMs a person works for (ARS staff: those of their region)."""
+    return visible(user, Cpam).select_related("department")
 
 
 def doctors_awaiting_billing_number(user) -> QuerySet:
-    """Validated doctors without a dedicated number, in the departments of the person's CPAMs (ARS: all)."""
-    qs = Doctor.objects.filter(status=Doctor.Status.VALIDATED, billing_number="")
+    """Validated doctors without a dedicated number whom the person may record one for: those of their CPAM de
+    rattachement for a CPAM agent, those of their region for ARS staff."""
+    qs = visible(user, Doctor).filter(status=Doctor.Status.VALIDATED, billing_number="")
     if not is_ars_staff(user):
-        qs = qs.filter(practice_department_id__in=cpams_of(user).values("department_id"))
+        qs = qs.filter(practice_department__cpam__in=cpam_ids(user))
     return qs.select_related("practice_commune", "practice_department").order_by("validated_at", "last_name", "pk")
 
 
 def can_record_billing_number(user, doctor: Doctor) -> bool:
-    """ARS staff, or an agent of the CPAM of the doctor's main-practice department (their CPAM de rattachement)."""
-    if is_ars_staff(user):
-        return True
-    if not (user and user.is_authenticated):
-        return False
-    return CpamMembership.objects.filter(user=user, cpam__department_id=doctor.practice_department_id).exists()
+    """ARS staff of the doctor's region, or an agent of their CPAM de rattachement (R8)."""
+    return may(user, "doctor.billing_number", doctor)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import is_ars_staff
+from accounts.authority import is_ars_staff, may, require, visible
 from accounts.rules import Lifecycle, NotAllowed, RuleViolation
 from billing.models import Cpam, Statement, StatementLine, StatementStatus
-from billing.queries import can_record_billing_number, cpam_recipients, payer_department_lookup
+from billing.queries import cpam_recipients, payer_department_lookup
 from billing.rates import RateTable, amount_for
 from missions.models import Booking, Doctor
 from missions.rules import MONTHS_FR
@@ -314,9 +314,13 @@ def _adapt(row: tuple) -> tuple:
     )
 
 
-def _require_ars_or_job(by) -> None:
-    if by is not None and not is_ars_staff(by):
-        raise NotAllowed("Seule l'équipe ARS peut générer ou émettre les relevés des CPAM.")
+ARS_OF_THE_REGION_ONLY = "Seule l'équipe ARS de la région de cette CPAM peut générer ou émettre ses relevés."
+
+
+def _require_ars_or_job(by, act: str, obj) -> None:
+    """`by` is ARS staff of the CPAM's region, or None: the monthly job, which acts for every region."""
+    if by is not None:
+        require(by, act, obj, ARS_OF_THE_REGION_ONLY)
 
 
 def _first_of_month(month: date) -> date:
@@ -333,7 +337,7 @@ def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
     `by` is the ARS staff member acting, or None for the monthly job. Its number of queries does not depend
     on the number of lines (they are read through cursors and written with one COPY, or in batches).
     """
-    _require_ars_or_job(by)
+    _require_ars_or_job(by, "statement.generate", cpam)
     month = _first_of_month(month)
     rates = RateTable.load()
     with transaction.atomic():
@@ -371,15 +375,19 @@ class GenerationResult:
 
 
 def generate_statements(month: date, *, by=None) -> GenerationResult:
-    """Generate the month's statement of every CPAM with something to state; issued ones are left alone."""
-    _require_ars_or_job(by)
+    """Generate the month's statement of every CPAM with something to state; issued ones are left alone.
+
+    ARS staff generate those of their region's CPAMs; the monthly job (`by=None`) those of every CPAM."""
+    if by is not None and not is_ars_staff(by):
+        raise NotAllowed(ARS_OF_THE_REGION_ONLY)
+    cpams = Cpam.objects.all() if by is None else visible(by, Cpam)
     month = _first_of_month(month)
     result = GenerationResult()
     issued = {
         s.cpam_id: s
         for s in Statement.objects.filter(month=month).exclude(status=StatementStatus.DRAFT).select_related("cpam")
     }
-    for cpam in Cpam.objects.select_related("department").order_by("department__code"):
+    for cpam in cpams.select_related("department").order_by("department__code"):
         if cpam.pk in issued:
             result.already_issued.append(issued[cpam.pk])
             continue
@@ -407,9 +415,9 @@ def statement_url(statement: Statement) -> str:
 
 def issue_statement(statement: Statement, *, by) -> Statement:
     """ARS staff issue a draft: from now on it never changes (R9), and its CPAM is told where to find it."""
-    _require_ars_or_job(by)
     if by is None:
         raise NotAllowed("Un relevé est émis par une personne de l'équipe ARS.")
+    _require_ars_or_job(by, "statement.issue", statement)
     with transaction.atomic():
         statement = _lock(statement)
         STATEMENT_LIFECYCLE.check(statement.status, StatementStatus.ISSUED)
@@ -439,9 +447,7 @@ def issue_statement(statement: Statement, *, by) -> Statement:
 
 
 def can_mark_paid(user, statement: Statement) -> bool:
-    if is_ars_staff(user):
-        return True
-    return bool(user and user.is_authenticated) and statement.cpam.memberships.filter(user=user).exists()
+    return may(user, "statement.mark_paid", statement)
 
 
 def mark_statement_paid(statement: Statement, *, by) -> Statement:
@@ -472,8 +478,12 @@ def normalise_billing_number(number: str) -> str:
 
 def record_billing_number(doctor: Doctor, *, number: str, by) -> Doctor:
     """An agent of the doctor's CPAM de rattachement (or ARS staff) records the dedicated number."""
-    if not can_record_billing_number(by, doctor):
-        raise NotAllowed("Seuls les agents de la CPAM de rattachement du médecin peuvent enregistrer ce numéro.")
+    require(
+        by,
+        "doctor.billing_number",
+        doctor,
+        "Seuls les agents de la CPAM de rattachement du médecin peuvent enregistrer ce numéro.",
+    )
     number = normalise_billing_number(number)
     if not BILLING_NUMBER_RE.fullmatch(number):
         raise ValidationError(

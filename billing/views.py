@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import is_ars_staff
+from accounts.authority import is_ars_staff
 from accounts.rules import RuleViolation
 from billing import services
 from billing.exports.responses import csv_response, pdf_response, xlsx_response

@@ -3,7 +3,7 @@
 
 from rest_framework.permissions import BasePermission
 
-from accounts.roles import is_ars_staff, is_doctor, site_ids
+from accounts.authority import is_ars_staff, is_doctor, site_ids
 
 
 class IsArsStaff(BasePermission):

@@ -27,7 +27,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import is_ars_staff, site_ids
+from accounts.authority import is_ars_staff, site_ids
 from config.api_errors import ErrorSerializer, conflict
 from config.api_idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from config.api_permissions import (

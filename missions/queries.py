@@ -8,10 +8,10 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.roles import is_ars_staff
+from accounts.authority import visible
 from missions.models import Availability, Booking, Doctor
 from missions.rules import month_bounds
-from sites.models import SiteMembership, Slot, Zone
+from sites.models import Slot, Zone
 
 ACTIVE = Booking.ACTIVE_STATUSES
 ZERO = Decimal("0")
@@ -147,17 +147,9 @@ def open_slots(
 
 
 def bookings_visible_to(user) -> QuerySet:
-    """What a person may see: a doctor their own, a site its own, a CPAM its doctors', ARS everything."""
-    qs = Booking.objects.all()
-    if is_ars_staff(user):
-        return qs
-    if not (user and user.is_authenticated):
-        return qs.none()
-    return qs.filter(
-        Q(doctor__user=user)
-        | Q(slot__site_id__in=SiteMembership.objects.filter(user=user).values("site_id"))
-        | Q(doctor__practice_department_id__in=user.cpam_memberships.values("cpam__department_id"))
-    )
+    """What a person may see (accounts.authority): a doctor their own, a site its own, a CPAM its doctors', ARS
+    staff their region's."""
+    return visible(user, Booking)
 
 
 def available_doctors(*, zone: Zone | int, date: date) -> QuerySet:

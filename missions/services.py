@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from accounts.roles import is_ars_staff
+from accounts.authority import require
 from accounts.rules import NotAllowed, RuleViolation
 from missions import signals
 from missions.models import Availability, Booking, Doctor
@@ -35,7 +35,7 @@ from missions.rules import (
 from notifications.outbox import enqueue
 from sites.identifiers import validate_rpps
 from sites.models import Commune, Department, Period, SiteMembership, Slot, day_fraction_of
-from sites.services import can_manage_site, require_site_manager
+from sites.services import require_site_manager
 
 User = get_user_model()
 ACTIVE = Booking.ACTIVE_STATUSES
@@ -61,9 +61,12 @@ def site_recipients(site) -> list[str]:
     return emails
 
 
-def _require_ars(by) -> None:
-    if not is_ars_staff(by):
-        raise NotAllowed("Seule l'équipe ARS peut faire cela.")
+SITE_OR_ARS_ONLY = "Seuls les membres de ce lieu d'accueil et l'équipe ARS de sa région peuvent faire cela."
+ARS_OF_THE_REGION_ONLY = "Seule l'équipe ARS de la région de ce dossier peut faire cela."
+
+
+def _require_reviewer(by, doctor: Doctor) -> None:
+    require(by, "doctor.review", doctor, ARS_OF_THE_REGION_ONLY)
 
 
 # --- doctors -------------------------------------------------------------------------------------------------
@@ -181,7 +184,7 @@ def _move_doctor(doctor: Doctor, to: str, *, by, reason: str = "", only_from: se
 
 def validate_doctor(doctor: Doctor, *, by) -> Doctor:
     """ARS staff validate an application: the doctor may book; CDOM and CPAM are told (billing listens)."""
-    _require_ars(by)
+    _require_reviewer(by, doctor)
     with transaction.atomic():
         doctor = _move_doctor(doctor, Doctor.Status.VALIDATED, by=by, only_from={Doctor.Status.SUBMITTED})
         enqueue(
@@ -195,7 +198,7 @@ def validate_doctor(doctor: Doctor, *, by) -> Doctor:
 
 
 def reject_doctor(doctor: Doctor, *, by, reason: str) -> Doctor:
-    _require_ars(by)
+    _require_reviewer(by, doctor)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Indiquez le motif du refus : il est communiqué au médecin."]})
     with transaction.atomic():
@@ -210,7 +213,7 @@ def reject_doctor(doctor: Doctor, *, by, reason: str) -> Doctor:
 
 
 def suspend_doctor(doctor: Doctor, *, by, reason: str = "") -> Doctor:
-    _require_ars(by)
+    _require_reviewer(by, doctor)
     with transaction.atomic():
         doctor = _move_doctor(doctor, Doctor.Status.SUSPENDED, by=by, reason=reason.strip())
         enqueue(
@@ -223,7 +226,7 @@ def suspend_doctor(doctor: Doctor, *, by, reason: str = "") -> Doctor:
 
 
 def reinstate_doctor(doctor: Doctor, *, by) -> Doctor:
-    _require_ars(by)
+    _require_reviewer(by, doctor)
     with transaction.atomic():
         doctor = _move_doctor(doctor, Doctor.Status.VALIDATED, by=by, only_from={Doctor.Status.SUSPENDED})
         enqueue(
@@ -237,8 +240,7 @@ def reinstate_doctor(doctor: Doctor, *, by) -> Doctor:
 
 def withdraw_doctor(doctor: Doctor, *, by, reason: str = "") -> Doctor:
     """The doctor leaves the mission (or ARS staff withdraw them); their future bookings are cancelled."""
-    if not (is_ars_staff(by) or doctor.user_id == getattr(by, "pk", None)):
-        raise NotAllowed("Seuls le médecin lui-même et l'équipe ARS peuvent retirer ce dossier.")
+    require(by, "doctor.withdraw", doctor, "Seuls le médecin lui-même et l'équipe ARS peuvent retirer ce dossier.")
     with transaction.atomic():
         doctor = _move_doctor(doctor, Doctor.Status.WITHDRAWN, by=by, reason=reason.strip())
         future = Booking.objects.filter(
@@ -283,8 +285,10 @@ def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
     """A doctor asks for a slot (R1–R4, R10). Returns the booking in `requested`.
 
     Only `slot.pk` is read: the slot is read again under its lock (Slot.DoesNotExist if there is none)."""
-    if not (doctor.user_id == getattr(by, "pk", None) or is_ars_staff(by)):
-        raise NotAllowed("Un médecin ne peut réserver que pour lui-même.")
+    if doctor.user_id != getattr(by, "pk", None):  # ARS staff of the region book on a doctor's behalf
+        message = "Un médecin ne peut réserver que pour lui-même."
+        require(by, "doctor.review", doctor, message)
+        require(by, "slot.book_for", slot, message)
     with transaction.atomic():
         # Lock order: doctor, then slot. Always.
         doctor = (
@@ -355,7 +359,7 @@ def _lock_booking(booking: Booking) -> Booking:
 
 
 def confirm_booking(booking: Booking, *, by) -> Booking:
-    require_site_manager(by, booking.slot.site_id)
+    require(by, "booking.respond", booking, SITE_OR_ARS_ONLY)
     with transaction.atomic():
         booking = _lock_booking(booking)
         BOOKING_LIFECYCLE.check(booking.status, Booking.Status.CONFIRMED)
@@ -375,7 +379,7 @@ def confirm_booking(booking: Booking, *, by) -> Booking:
 
 
 def decline_booking(booking: Booking, *, by, reason: str) -> Booking:
-    require_site_manager(by, booking.slot.site_id)
+    require(by, "booking.respond", booking, SITE_OR_ARS_ONLY)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Indiquez le motif du refus : il est communiqué au médecin."]})
     with transaction.atomic():
@@ -430,8 +434,12 @@ def _cancel(booking: Booking, *, by, reason: str, late: bool) -> Booking:
 def cancel_booking(booking: Booking, *, by, reason: str) -> Booking:
     """The doctor, the site or ARS staff cancel; a doctor's cancellation close to the day is flagged late (R5)."""
     is_doctor = booking.doctor.user_id == getattr(by, "pk", None)
-    if not (is_doctor or can_manage_site(by, booking.slot.site_id)):
-        raise NotAllowed("Seuls le médecin, le lieu d'accueil et l'équipe ARS peuvent annuler cette réservation.")
+    require(
+        by,
+        "booking.cancel",
+        booking,
+        "Seuls le médecin, le lieu d'accueil et l'équipe ARS peuvent annuler cette réservation.",
+    )
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Indiquez le motif de l'annulation : il est communiqué aux autres parties."]})
     with transaction.atomic():
@@ -456,7 +464,7 @@ def _check_attestation(attended: bool, consultations: int | None) -> int | None:
 
 def attest_booking(booking: Booking, *, by, attended: bool, consultations: int | None = None) -> Booking:
     """After the day, the site attests that the doctor came (with N consultations) or did not."""
-    require_site_manager(by, booking.slot.site_id)
+    require(by, "booking.attest", booking, SITE_OR_ARS_ONLY)
     consultations = _check_attestation(attended, consultations)
     with transaction.atomic():
         booking = _lock_booking(booking)
@@ -480,7 +488,7 @@ def attest_booking(booking: Booking, *, by, attended: bool, consultations: int |
 
 def correct_attestation(booking: Booking, *, by, attended: bool, consultations: int | None, reason: str) -> Booking:
     """ARS staff correct an attestation; billing reverses what was already stated (R9)."""
-    _require_ars(by)
+    require(by, "booking.correct", booking, "Seule l'équipe ARS de la région peut corriger une attestation.")
     consultations = _check_attestation(attended, consultations)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Indiquez le motif de la correction : il est conservé dans l'historique."]})
@@ -506,7 +514,7 @@ def correct_attestation(booking: Booking, *, by, attended: bool, consultations: 
 
 def close_slot(slot: Slot, *, by, reason: str) -> int:
     """The site (or ARS) closes a slot: its active bookings are cancelled with the reason, everyone is told."""
-    require_site_manager(by, slot.site_id)
+    require_site_manager(by, slot)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Indiquez le motif de la fermeture : il est communiqué aux médecins."]})
     reason = reason.strip()
@@ -574,7 +582,7 @@ def remove_availability(availability: Availability, *, by) -> None:
 def offer_slot(*, slot: Slot, doctor: Doctor, by, accept_url: str) -> bool:
     """A host site invites a doctor to an open slot; the e-mail carries `accept_url`, a link that books it in one
     step. Returns False when this doctor was already invited to this slot (nothing is sent twice)."""
-    require_site_manager(by, slot.site_id)
+    require_site_manager(by, slot)
     if slot.status != Slot.Status.OPEN:
         raise RuleViolation("slot_closed", "Ce créneau est fermé : il ne peut pas être proposé.")
     check_booking_date(slot.date, timezone.localdate())
@@ -600,8 +608,7 @@ def revoke_ical_token(doctor: Doctor, *, by) -> Doctor:
     """A new secret replaces the doctor's calendar token: the old feed URL stops working at once."""
     from missions.models import new_ical_token
 
-    if not (doctor.user_id == getattr(by, "pk", None) or is_ars_staff(by)):
-        raise NotAllowed("Seuls le médecin lui-même et l'équipe ARS peuvent renouveler ce lien.")
+    require(by, "doctor.edit", doctor, "Seuls le médecin lui-même et l'équipe ARS peuvent renouveler ce lien.")
     doctor.ical_token = new_ical_token()
     Doctor.objects.filter(pk=doctor.pk).update(ical_token=doctor.ical_token)
     return doctor

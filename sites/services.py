@@ -10,21 +10,16 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from accounts.roles import is_ars_staff
-from accounts.rules import NotAllowed, RuleViolation
-from sites.models import HostSite, Period, SiteMembership, Slot
+from accounts.authority import require
+from accounts.rules import RuleViolation
+from sites.models import HostSite, Period, Slot
+
+SITE_MANAGERS_ONLY = "Seuls les membres de ce lieu d'accueil et l'équipe ARS de sa région peuvent faire cela."
 
 
-def can_manage_site(user, site_id: int) -> bool:
-    """ARS staff, or a member of that host site."""
-    if is_ars_staff(user):
-        return True
-    return bool(user and user.is_authenticated) and SiteMembership.objects.filter(user=user, site_id=site_id).exists()
-
-
-def require_site_manager(user, site_id: int) -> None:
-    if not can_manage_site(user, site_id):
-        raise NotAllowed("Seuls les membres de ce lieu d'accueil et l'équipe ARS peuvent faire cela.")
+def require_site_manager(user, site: HostSite | Slot) -> None:
+    """A member of the host site, or ARS staff of its region (accounts.authority: « site.manage »)."""
+    require(user, "site.manage", site, SITE_MANAGERS_ONLY)
 
 
 def _check_slot_input(day: date, period: str, capacity: int) -> None:
@@ -62,7 +57,7 @@ def _new_slot(site: HostSite, day: date, period: str, capacity: int, note: str, 
 
 
 def publish_slot(*, site: HostSite, date: date, period: str, capacity: int = 1, note: str = "", by) -> Slot:
-    require_site_manager(by, site.pk)
+    require_site_manager(by, site)
     if not site.active:
         raise RuleViolation("site_inactive", "Ce lieu d'accueil n'est plus actif : il ne peut pas publier de créneau.")
     _check_slot_input(date, period, capacity)
@@ -98,7 +93,7 @@ def publish_slots(
     *, site: HostSite, dates: Iterable[date], period: str, capacity: int = 1, note: str = "", by
 ) -> PublishResult:
     """Publish many slots at once; dates that already have an open slot for that period are skipped."""
-    require_site_manager(by, site.pk)
+    require_site_manager(by, site)
     if not site.active:
         raise RuleViolation("site_inactive", "Ce lieu d'accueil n'est plus actif : il ne peut pas publier de créneau.")
     dates = sorted(set(dates))

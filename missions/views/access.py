@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from accounts.roles import is_ars_staff
+from accounts.authority import is_ars_staff
 from missions.models import Doctor
 from sites.models import HostSite
 

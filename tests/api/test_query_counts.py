@@ -1,7 +1,7 @@
 """Every list endpoint runs a constant number of queries whatever the page holds: 3 rows or 30, same count.
 
 The budget of each list is its count with 3 rows, token authentication included (1 query: token and user; then
-the role checks a list needs, the page's COUNT and the page itself, prefetches included); the 30-row page may not
+the person's scope where the list depends on it — accounts.authority, one UNION query —, the role checks a list needs, the page's COUNT and the page itself, prefetches included); the 30-row page may not
 exceed the count measured with 3 rows.
 """
 
@@ -59,19 +59,19 @@ LISTS = {
         lambda s, a, b: f.HostSiteFactory.create_batch(b - a, zone=s.zone),
         3,
     ),
-    "slots": ("doctor", "/api/v1/slots/", {"available": "true"}, _slots, 3),
-    "slots (site member)": ("site_member", "/api/v1/slots/", {}, _slots, 3),
+    "slots": ("doctor", "/api/v1/slots/", {"available": "true"}, _slots, 4),
+    "slots (site member)": ("site_member", "/api/v1/slots/", {}, _slots, 4),
     "doctors": (
         "ars_staff",
         "/api/v1/doctors/",
         {},
         lambda s, a, b: [f.DoctorFactory(zones=[s.zone, f.ZoneFactory()]) for _ in range(b - a)],
-        4,
+        5,
     ),
-    "bookings (doctor)": ("doctor", "/api/v1/bookings/", {}, _bookings, 3),
-    "bookings (site)": ("site_member", "/api/v1/bookings/", {"status": ["requested", "confirmed"]}, _bookings, 3),
-    "bookings (cpam)": ("cpam_agent", "/api/v1/bookings/", {"date_after": in_days(0).isoformat()}, _bookings, 3),
-    "bookings (ars)": ("ars_staff", "/api/v1/bookings/", {}, _bookings, 3),
+    "bookings (doctor)": ("doctor", "/api/v1/bookings/", {}, _bookings, 4),
+    "bookings (site)": ("site_member", "/api/v1/bookings/", {"status": ["requested", "confirmed"]}, _bookings, 4),
+    "bookings (cpam)": ("cpam_agent", "/api/v1/bookings/", {"date_after": in_days(0).isoformat()}, _bookings, 4),
+    "bookings (ars)": ("ars_staff", "/api/v1/bookings/", {}, _bookings, 4),
     "availability (own)": (
         "doctor",
         "/api/v1/availability/",
@@ -91,7 +91,7 @@ LISTS = {
         "/api/v1/coverage/",
         {"month": f"{in_days(0):%Y-%m}"},
         lambda s, a, b: f.ZoneFactory.create_batch(b - a),
-        5,
+        6,
     ),
 }
 

@@ -11,8 +11,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.authority import ARS_GROUP
 from accounts.models import User
-from accounts.roles import ARS_GROUP
 from accounts.second_factor import check_code
 from billing.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, current_demo_code
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus

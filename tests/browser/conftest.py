@@ -95,7 +95,7 @@ def check_page_structure(page) -> None:
 @pytest.fixture
 def world(transactional_db):
     """A zone with a host site and its secretary, the ARS staff of the region, the flat rate in force."""
-    from accounts.roles import ensure_ars_group
+    from accounts.authority import ensure_ars_group
 
     zone = f.ZoneFactory(name="CC du Livradois", department=f.DepartmentFactory(code="63", name="Puy-de-Dôme"))
     site = f.HostSiteFactory(zone=zone, name="Maison de santé d'Ambert")
