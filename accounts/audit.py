@@ -36,6 +36,19 @@ def record_access(*, user, object_type: str, object_id: object, view_name: str, 
     )
 
 
+def record_bulk_access(*, user, object_type: str, view_name: str, path: str, query: str, count: int) -> AccessLog:
+    """A list, a search or an export of personal records: who, when, what filter, how many records."""
+    return AccessLog.objects.create(
+        user=user,
+        object_type=object_type,
+        object_id="",
+        view_name=view_name,
+        path=path[:500],
+        query=query[:1000],
+        record_count=count,
+    )
+
+
 class AccessLogMiddleware:
     """After a successful `GET` of an audited page by ARS staff, records the consultation."""
 

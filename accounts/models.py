@@ -71,7 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class AccessLog(models.Model):
-    """Who looked at whose personal record, and when: the audit trail of consultations (not only changes)."""
+    """Who looked at whose personal record, and when: the audit trail of consultations (not only changes).
+
+    One record (`object_id` set), or a list or an export of records in bulk (`object_id` empty, `query` and
+    `record_count` say what was asked and how many records it showed)."""
 
     user = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="access_logs", verbose_name="consulté par"
@@ -81,6 +84,15 @@ class AccessLog(models.Model):
     object_id = models.CharField("identifiant du dossier", max_length=64)
     view_name = models.CharField("page", max_length=200)
     path = models.CharField("adresse", max_length=500)
+    query = models.CharField(
+        "filtres et recherche",
+        max_length=1000,
+        blank=True,
+        help_text="Pour une liste ou un export : ce qui a été demandé.",
+    )
+    record_count = models.PositiveIntegerField(
+        "nombre de dossiers", null=True, blank=True, help_text="Pour une liste ou un export ; vide pour un dossier."
+    )
 
     class Meta:
         verbose_name = "consultation de dossier"
