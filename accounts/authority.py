@@ -436,7 +436,17 @@ def _cpam_agent_or_ars(scope: Scope, obj: Model) -> bool:
     return scope.ars or obj.cpam_id in scope.cpam_ids
 
 
+def _close_account(scope: Scope, obj: Model) -> bool:
+    """ARS staff close the account of a doctor of their region at the doctor's request; never a staff account."""
+    if not scope.ars or obj.is_staff or obj.is_superuser:
+        return False
+    doctor = apps.get_model("missions", "Doctor")
+    return visible_by_scope(scope, doctor).filter(user_id=obj.pk).exists()
+
+
 ACTS: dict[str, Callable[[Scope, Model], bool]] = {
+    # accounts (accounts.User): only superusers manage accounts; see admin_permissions
+    "account.close": _close_account,
     # doctors (missions.Doctor)
     "doctor.review": _ars,  # validate, reject, suspend, reinstate
     "doctor.edit": _doctor_or_ars,  # their own record, or the ARS
@@ -460,6 +470,10 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
 }
 
 
+# Objects whose act decides visibility itself (accounts are not in VISIBILITY: only superusers list them).
+VISIBILITY_CHECKED_BY_ACT = frozenset({"accounts.user"})
+
+
 def may(user, act: str, obj: Model) -> bool:
     """May `user` do `act` to `obj`? False for anything outside what they may see."""
     check = ACTS[act]  # an unknown act is a programming error, never a silent yes
@@ -468,7 +482,9 @@ def may(user, act: str, obj: Model) -> bool:
         return False
     if scope.national:
         return True
-    return check(scope, obj) and can_see(user, obj)
+    if not check(scope, obj):
+        return False
+    return obj._meta.label_lower in VISIBILITY_CHECKED_BY_ACT or can_see(user, obj)
 
 
 def require(user, act: str, obj: Model, message: str | None = None) -> None:

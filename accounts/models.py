@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class UserManager(BaseUserManager):
@@ -43,6 +44,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     closed_at = models.DateTimeField(
         "compte fermé le", null=True, blank=True, help_text="Identité anonymisée à la demande de la personne."
     )
+    session_epoch = models.PositiveIntegerField(
+        "génération des sessions",
+        default=0,
+        editable=False,
+        help_text="Augmente à chaque changement de mot de passe ou suspension : les sessions ouvertes avant prennent fin.",
+    )
 
     objects = UserManager()
 
@@ -65,9 +72,32 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.first_name or self.email
 
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self._credentials_changed = True
+
     def save(self, *args, **kwargs):
         self.email = self.email.lower()
+        revoke = getattr(self, "_credentials_changed", False) and not self._state.adding
+        if revoke:
+            # A new password ends every session opened with the old one (the session hash includes the epoch) and
+            # every API token; the caller's own session may then be kept with update_session_auth_hash.
+            self.session_epoch += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "session_epoch"}
         super().save(*args, **kwargs)
+        self._credentials_changed = False
+        if revoke:
+            from accounts.credentials import delete_api_tokens
+
+            delete_api_tokens(self)
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's HMAC of the password hash, with the session epoch once it has moved (so that sessions opened
+        before this field existed stay valid until the first revocation)."""
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        value = self.password if not self.session_epoch else f"{self.password}:{self.session_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class AccessLog(models.Model):

@@ -22,7 +22,8 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from accounts.authority import is_ars_staff
+from accounts.authority import may
+from accounts.credentials import revoke_credentials
 from accounts.rules import NotAllowed, RuleViolation
 
 EXPORT_FORMAT = "un-medecin-pres-de-chez-vous/donnees-personnelles/v1"
@@ -132,7 +133,12 @@ def anonymous_email(user) -> str:
 
 
 def can_close_account(user, by) -> bool:
-    return by is not None and (getattr(by, "pk", None) == user.pk or is_ars_staff(by))
+    """The person themselves; a superuser; ARS staff for a doctor of their region (never a staff account)."""
+    if by is None:
+        return False
+    if getattr(by, "pk", None) == user.pk:
+        return True
+    return may(by, "account.close", user)
 
 
 def close_account(user, *, by):
@@ -140,7 +146,6 @@ def close_account(user, *, by):
     from axes.models import AccessAttempt, AccessFailureLog
     from axes.models import AccessLog as AxesAccessLog
     from django_otp.plugins.otp_totp.models import TOTPDevice
-    from rest_framework.authtoken.models import Token
 
     from notifications.models import Message
 
@@ -163,7 +168,6 @@ def close_account(user, *, by):
             last_error="",
             dedup_key=Replace("dedup_key", Value(old_email), Value(anonymous_email(user))),
         )
-        Token.objects.filter(user=user).delete()
         TOTPDevice.objects.filter(user=user).delete()
         for model in (AccessAttempt, AccessFailureLog, AxesAccessLog):
             model.objects.filter(username__iexact=old_email).delete()
@@ -174,8 +178,9 @@ def close_account(user, *, by):
         user.is_staff = False
         user.is_superuser = False
         user.closed_at = timezone.now()
-        user.set_unusable_password()  # also invalidates every open session (its hash changes)
+        user.set_unusable_password()
         user.save()
+        revoke_credentials(user)  # every open session and API token ends now
         user.groups.clear()
         user.user_permissions.clear()
     return user

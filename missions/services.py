@@ -21,6 +21,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.authority import require
+from accounts.credentials import revoke_credentials
 from accounts.rules import NotAllowed, RuleViolation
 from missions import signals
 from missions.models import Availability, Booking, Doctor
@@ -222,6 +223,7 @@ def suspend_doctor(doctor: Doctor, *, by, reason: str = "") -> Doctor:
             context={"doctor": doctor, "reason": reason.strip()},
             dedup_key=f"doctor:{doctor.pk}:suspended:{doctor.status_changed_at.isoformat()}",
         )
+        revoke_credentials(doctor.user)  # open sessions and API tokens end with the suspension
     return doctor
 
 
