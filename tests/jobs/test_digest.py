@@ -1,9 +1,10 @@
 """The Monday digest for ARS staff: zones under target over the next 4 weeks, applications awaiting validation,
 bookings still unconfirmed; one per region and ISO week."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 
 from missions.jobs import run_coverage_digest
 from missions.models import Booking, Doctor
@@ -14,9 +15,26 @@ from tests.jobs.conftest import at, recipients
 pytestmark = pytest.mark.django_db
 
 
+# A fixed Monday whose next four weeks lie in one month: the targets are per month, so a window that crosses a
+# month end (as « today » does on some days) would count each month's target apart. The suite runs on any day.
+FROZEN_MONDAY = date(2026, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(at(FROZEN_MONDAY, 10), tick=False):
+        yield
+
+
+@pytest.fixture
+def today():
+    return FROZEN_MONDAY
+
+
 @pytest.fixture
 def monday(today):
-    return today - timedelta(days=today.weekday())
+    assert today.weekday() == 0
+    return today
 
 
 @pytest.fixture
