@@ -74,3 +74,36 @@ class BodySizeLimitMiddleware:
                 return JsonResponse({"code": "payload_too_large", "detail": message}, status=413)
             return render(request, "security/too_large.html", {"message": message}, status=413)
         return self.get_response(request)
+
+
+BAD_QUERY_TEXT = (
+    "L'adresse demandée contient un caractère interdit (caractère nul ou Unicode invalide) dans ses paramètres : "
+    "corrigez-la et réessayez."
+)
+BAD_PATH_TEXT = "Page introuvable : l'adresse demandée contient un caractère interdit."
+
+
+def _unstorable(text: str) -> bool:
+    """NUL (which PostgreSQL refuses in text) or a lone surrogate (which no database stores)."""
+    return "\x00" in text or _has_lone_surrogate(text)
+
+
+class BadCharactersMiddleware:
+    """Refuses, before any view runs, a path or query string holding NUL or a lone surrogate: the database would
+    raise on the lookup (a 500). A path is a 404 (no such page can exist); a query parameter a 400. In French:
+    a page, or the API's JSON shapes under /api/. Bodies are the parsers' business (StrictJSONParser)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        api = request.path.startswith("/api/")
+        if _unstorable(request.path) or _unstorable(request.path_info):
+            if api:
+                return JsonResponse({"detail": BAD_PATH_TEXT}, status=404)
+            return render(request, "404.html", status=404)
+        if any(_unstorable(key) or any(_unstorable(v) for v in values) for key, values in request.GET.lists()):
+            if api:
+                return JsonResponse({"code": "invalid_query", "detail": BAD_QUERY_TEXT}, status=400)
+            return render(request, "security/bad_request.html", {"message": BAD_QUERY_TEXT}, status=400)
+        return self.get_response(request)

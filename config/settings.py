@@ -327,6 +327,10 @@ MIDDLEWARE[_auth_at + 1 : _auth_at + 1] = [
     "accounts.audit.AccessLogMiddleware",
 ]
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "config.security_input.BodySizeLimitMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("config.security_input.BodySizeLimitMiddleware") + 1,
+    "config.security_input.BadCharactersMiddleware",
+)
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
