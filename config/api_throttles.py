@@ -3,14 +3,29 @@
 Rates are settings (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token" | "registration"]), counted per client
 address. The address is REMOTE_ADDR unless REST_FRAMEWORK["NUM_PROXIES"] says how many trusted proxies
 append to X-Forwarded-For (otherwise a client could pick its own address and escape the limit).
+
+The counters live in the cache (Redis in production). When the cache cannot be reached the throttle fails open:
+it logs a warning and lets the request through — a registration or a login must not fail because Redis is down;
+the lockout (in the database) still guards passwords meanwhile.
 """
 
+import logging
+
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class _PerAddressThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - any cache failure (connection refused, timeout): degrade, never a 500
+            logger.warning("Throttle %s skipped: the cache cannot be reached.", self.scope, exc_info=True)
+            return True
 
 
 class TokenThrottle(_PerAddressThrottle):
