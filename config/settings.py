@@ -59,6 +59,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION and DJANGO_ENV != "test")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG cannot be switched on when DJANGO_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DJANGO_ENV=production")
@@ -333,6 +335,7 @@ MIDDLEWARE[_auth_at + 1 : _auth_at + 1] = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.second_factor.SecondFactorMiddleware",
     "accounts.audit.AccessLogMiddleware",
+    "config.cache_control.PersonalDataNoStoreMiddleware",
 ]
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "config.security_input.BodySizeLimitMiddleware")
 MIDDLEWARE.insert(
