@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from accounts.emails import AmbiguousEmail, normalize_email
 from accounts.roles import is_ars_staff
 from accounts.rules import NotAllowed, RuleViolation
 from missions import signals
@@ -86,8 +87,12 @@ def register_doctor(
     replacement_declared: bool = False,
 ) -> Doctor:
     """A volunteer files their application: an account and a Doctor in `submitted`."""
-    email = (email or "").strip().lower()
     errors: dict[str, list[str]] = {}
+    try:
+        email = normalize_email(email)
+    except AmbiguousEmail as exc:
+        email = (email or "").strip()
+        errors["email"] = exc.messages
     try:
         validate_rpps(rpps)
     except ValidationError as exc:
@@ -104,11 +109,12 @@ def register_doctor(
         validate_password(password, User(email=email, first_name=first_name, last_name=last_name))
     except ValidationError as exc:
         errors["password"] = exc.messages
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = ["Saisissez une adresse e-mail valide : c'est elle qui vous servira à vous connecter."]
-    if "email" not in errors and User.objects.filter(email__iexact=email).exists():
+    if "email" not in errors:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Saisissez une adresse e-mail valide : c'est elle qui vous servira à vous connecter."]
+    if "email" not in errors and User.objects.filter(email=email).exists():
         errors["email"] = ["Un compte existe déjà avec cette adresse e-mail."]
     if "rpps" not in errors and Doctor.objects.filter(rpps=rpps).exists():
         errors["rpps"] = ["Un dossier existe déjà avec ce numéro RPPS."]
