@@ -34,3 +34,8 @@ class TokenThrottle(_PerAddressThrottle):
 
 class RegistrationThrottle(_PerAddressThrottle):
     scope = "registration"
+
+
+def registration_allowed(request) -> bool:
+    """The API's registration throttle, for the web form: the same rate and the same counter per address."""
+    return RegistrationThrottle().allow_request(request, None)

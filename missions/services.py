@@ -85,8 +85,15 @@ def register_doctor(
     zones=(),
     cdom_department: Department | None = None,
     replacement_declared: bool = False,
-) -> Doctor:
-    """A volunteer files their application: an account and a Doctor in `submitted`."""
+    tell_owner_if_taken: bool = False,
+) -> Doctor | None:
+    """A volunteer files their application: an account and a Doctor in `submitted`.
+
+    `tell_owner_if_taken` (the web form, which must not tell anyone which addresses have an account): an address
+    that already has one creates nothing and returns None — the same answer as a success for the caller —, and
+    its owner is told by e-mail (once a day at most), unless it is the same application submitted again (a double
+    click: the account holds a doctor with this RPPS), which is simply the success it already was.
+    """
     errors: dict[str, list[str]] = {}
     try:
         email = normalize_email(email)
@@ -114,15 +121,19 @@ def register_doctor(
             validate_email(email)
         except ValidationError:
             errors["email"] = ["Saisissez une adresse e-mail valide : c'est elle qui vous servira à vous connecter."]
-    if "email" not in errors and User.objects.filter(email=email).exists():
+    taken = "email" not in errors and User.objects.filter(email=email).exists()
+    if taken and not tell_owner_if_taken:
         errors["email"] = ["Un compte existe déjà avec cette adresse e-mail."]
-    if "rpps" not in errors and Doctor.objects.filter(rpps=rpps).exists():
+    if "rpps" not in errors and not taken and Doctor.objects.filter(rpps=rpps).exists():
         errors["rpps"] = ["Un dossier existe déjà avec ce numéro RPPS."]
     zones = list(zones)
     if any(not zone.active for zone in zones):
         errors["zones"] = ["Une des zones choisies n'est plus ouverte à la mission."]
     if errors:
         raise ValidationError(errors)
+    if taken:
+        _tell_owner_of_taken_address(email, rpps)
+        return None
 
     with transaction.atomic():
         try:
@@ -147,6 +158,8 @@ def register_doctor(
             with transaction.atomic():
                 doctor.save()
         except IntegrityError as exc:  # a concurrent registration with the same e-mail or RPPS won
+            if tell_owner_if_taken and User.objects.filter(email=email).exists():
+                return None  # most likely the same form submitted twice at once: the first one's success
             raise ValidationError({"rpps": ["Un dossier existe déjà avec ce numéro RPPS ou cette adresse."]}) from exc
         doctor.zones.set(zones)
         context = {"doctor": doctor, "zones": zones}
@@ -158,6 +171,18 @@ def register_doctor(
             dedup_key=f"doctor:{doctor.pk}:registered-ars",
         )
     return doctor
+
+
+def _tell_owner_of_taken_address(email: str, rpps: str) -> None:
+    user = User.objects.filter(email=email).first()
+    if user is None or Doctor.objects.filter(user=user, rpps=rpps).exists():
+        return  # the same application again (double click, « back » then « submit »): nothing new to say
+    enqueue(
+        "account_exists",
+        to=user.email,
+        context={"user": user},
+        dedup_key=f"user:{user.pk}:account-exists:{timezone.localdate().isoformat()}",
+    )
 
 
 def _move_doctor(doctor: Doctor, to: str, *, by, reason: str = "", only_from: set[str] | None = None) -> Doctor:
