@@ -451,7 +451,8 @@ def _cancel(booking: Booking, *, by, reason: str, late: bool) -> Booking:
     if late:
         enqueue(
             "booking_late_cancellation",
-            to=ars_recipients(booking.zone.department.region_id) + site_recipients(booking.slot.site),
+            to=ars_recipients(booking.zone.department.region_id)
+            + ([] if by_site else site_recipients(booking.slot.site)),
             context=context,
             dedup_key=f"booking:{booking.pk}:late-cancellation",
         )
@@ -459,7 +460,8 @@ def _cancel(booking: Booking, *, by, reason: str, late: bool) -> Booking:
 
 
 def cancel_booking(booking: Booking, *, by, reason: str) -> Booking:
-    """The doctor, the site or ARS staff cancel; a doctor's cancellation close to the day is flagged late (R5)."""
+    """The doctor, the site or ARS staff cancel. Close to the day it is a late cancellation (R5), flagged and told
+    to the ARS, whether the doctor or the site cancels; ARS staff fixing a problem are not flagged."""
     is_doctor = booking.doctor.user_id == getattr(by, "pk", None)
     if not (is_doctor or can_manage_site(by, booking.slot.site_id)):
         raise NotAllowed("Seuls le médecin, le lieu d'accueil et l'équipe ARS peuvent annuler cette réservation.")
@@ -471,7 +473,7 @@ def cancel_booking(booking: Booking, *, by, reason: str) -> Booking:
             raise RuleViolation(
                 "date_in_past", "Cette journée est passée : elle doit être attestée par le lieu, pas annulée."
             )
-        late = is_doctor and is_late_cancellation(booking)
+        late = (is_doctor or not is_ars_staff(by)) and is_late_cancellation(booking)
         return _cancel(booking, by=by, reason=reason.strip(), late=late)
 
 
@@ -536,7 +538,9 @@ def correct_attestation(booking: Booking, *, by, attended: bool, consultations: 
 
 
 def close_slot(slot: Slot, *, by, reason: str) -> int:
-    """The site (or ARS) closes a slot: its active bookings are cancelled with the reason, everyone is told."""
+    """The site (or ARS) closes a slot: its active bookings are cancelled with the reason, everyone is told.
+    Closer to the day than LATE_CANCEL_HOURS, the same rule as a doctor's cancellation (R5): each booking is a late
+    cancellation, flagged, and the ARS is alerted (unless ARS staff closed it themselves)."""
     require_site_manager(by, slot.site_id)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Indiquez le motif de la fermeture : il est communiqué aux médecins."]})
@@ -563,13 +567,27 @@ def close_slot(slot: Slot, *, by, reason: str) -> int:
             .filter(slot=slot, status__in=[Booking.Status.REQUESTED, Booking.Status.CONFIRMED])
             .select_related("doctor__user", "slot__site__commune", "zone__department")
         )
+        flag_late = not is_ars_staff(by)
         for booking in bookings:
             booking.status = Booking.Status.CANCELLED
             booking.cancelled_at = slot.closed_at
             booking.cancelled_by = by
             booking.reason = f"Créneau fermé par le lieu d'accueil : {reason}"
+            booking.late_cancellation = flag_late and is_late_cancellation(booking, slot.closed_at)
             booking._history_user = by
             booking.save()
+            if booking.late_cancellation:
+                enqueue(
+                    "booking_late_cancellation",
+                    to=ars_recipients(booking.zone.department.region_id),
+                    context={
+                        "booking": booking,
+                        "reason": booking.reason,
+                        "by_doctor": False,
+                        "late_hours": settings.LATE_CANCEL_HOURS,
+                    },
+                    dedup_key=f"booking:{booking.pk}:late-cancellation",
+                )
         if bookings:
             enqueue(
                 "slot_closed",
