@@ -226,6 +226,10 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mails"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Un médecin près de chez vous <ne-pas-repondre@ars.sante.fr>")
 ARS_CONTACT_EMAIL = env_str("ARS_CONTACT_EMAIL", "ars-solidarite-medicale@ars.sante.fr")
+# Retention (the `retention` job): recorded idempotent responses, bodies of sent messages, sent messages.
+IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 7)
+OUTBOX_SENT_BODY_RETENTION_DAYS = env_int("OUTBOX_SENT_BODY_RETENTION_DAYS", 30)
+OUTBOX_SENT_RETENTION_DAYS = env_int("OUTBOX_SENT_RETENTION_DAYS", 365)
 # 10 attempts with the relay's growing delays (1, 5, 15, 30 min, 1, 2, 4, 8, 12 h): about 28 hours before `failed`.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 
