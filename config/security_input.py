@@ -132,8 +132,10 @@ class BadCharactersMiddleware:
             if api:
                 return JsonResponse({"detail": BAD_PATH_TEXT}, status=404)
             return render(request, "404.html", status=404)
-        if any(_unstorable(key) or any(_unstorable(v) for v in values) for key, values in request.GET.lists()):
-            if api:
-                return JsonResponse({"code": "invalid_query", "detail": BAD_QUERY_TEXT}, status=400)
+        bad = [key for key, values in request.GET.lists() if _unstorable(key) or any(_unstorable(v) for v in values)]
+        if bad:
+            if api:  # the API's 400 shape: parameter → messages
+                field = bad[0] if not _unstorable(bad[0]) else api_settings.NON_FIELD_ERRORS_KEY
+                return JsonResponse({field: [BAD_QUERY_TEXT]}, status=400)
             return render(request, "security/bad_request.html", {"message": BAD_QUERY_TEXT}, status=400)
         return self.get_response(request)

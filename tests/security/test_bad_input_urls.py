@@ -35,7 +35,7 @@ def test_the_api_answers_in_json(client, doctor):
     client.force_login(doctor.user)
     response = client.get("/api/v1/slots/?zone=%00")
     assert response.status_code == 400
-    assert response.json() == {"code": "invalid_query", "detail": BAD_QUERY_TEXT}
+    assert response.json() == {"zone": [BAD_QUERY_TEXT]}
     response = client.get("/api/v1/bookings/%00/")
     assert response.status_code == 404
     assert response.json() == {"detail": BAD_PATH_TEXT}
