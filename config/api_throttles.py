@@ -11,12 +11,17 @@ the lockout (in the database) still guards passwords meanwhile.
 
 import logging
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
 
 
 class _PerAddressThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        # The settings of the moment (DRF's class attribute keeps the rates of import time, or of whoever set it).
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
