@@ -12,6 +12,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts.emails import lockout_key
+
 
 def lockout_minutes() -> int:
     return max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
@@ -35,7 +37,7 @@ def username_from(request: HttpRequest, credentials: dict | None) -> str | None:
         value = source.get("username") or source.get("email")
     if not isinstance(value, str):
         return None
-    return value.strip().lower()[:254] or None
+    return lockout_key(value)[:254] or None  # the login's own normal form: one counter per account
 
 
 def client_ip(request: HttpRequest) -> str | None:

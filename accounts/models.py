@@ -4,6 +4,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.emails import AmbiguousEmail, normalize_email, validate_unambiguous_email
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -11,7 +13,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
             raise ValueError("L'adresse e-mail est obligatoire.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -27,13 +29,17 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        """By the exact normal form (accounts.emails): never a case-insensitive match the database does its way."""
+        try:
+            return self.get(email=normalize_email(username))
+        except AmbiguousEmail:
+            raise self.model.DoesNotExist from None
 
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with an e-mail address. Roles come from memberships (see accounts.authority)."""
 
-    email = models.EmailField("adresse e-mail", unique=True)
+    email = models.EmailField("adresse e-mail", unique=True, validators=[validate_unambiguous_email])
     first_name = models.CharField("prénom", max_length=150, blank=True)
     last_name = models.CharField("nom", max_length=150, blank=True)
     is_active = models.BooleanField("actif", default=True)
@@ -77,7 +83,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         self._credentials_changed = True
 
     def save(self, *args, **kwargs):
-        self.email = self.email.lower()
+        self.email = normalize_email(self.email)
         revoke = getattr(self, "_credentials_changed", False) and not self._state.adding
         if revoke:
             # A new password ends every session opened with the old one (the session hash includes the epoch) and

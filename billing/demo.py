@@ -6,7 +6,8 @@ the only rows written directly are the *past* slots and bookings, which the rule
 
 Deterministic (seeded random generators, one per thing planned) and idempotent: every object is keyed by a
 natural key (e-mail, RPPS, site and date, doctor and slot); running it again the same day creates nothing.
-The messages the services enqueue stay in the outbox (pending): nothing is relayed while seeding.
+The messages the services enqueue stay in the outbox, `held`: nothing is relayed while seeding, nor later (the
+first request after `make run` used to relay the demo's hundreds of messages inside itself).
 """
 
 import random
@@ -35,6 +36,7 @@ from billing.models import Cpam, CpamMembership, Statement, StatementStatus
 from billing.reference import load_reference_data
 from missions import services as missions
 from missions.models import Booking, Doctor
+from notifications.models import Message
 from notifications.outbox import relay_held
 from sites.identifiers import with_luhn_key
 from sites.models import ArsMembership, Commune, HostSite, Period, Region, SiteMembership, Slot, Zone
@@ -528,6 +530,7 @@ def seed_demo(*, today: date | None = None, on_step: Callable[[str], None] | Non
         load_reference_data()
     demo = Demo(today=today or timezone.localdate(), report=DemoReport(), password_hash=make_password(DEMO_PASSWORD))
     demo.region = Region.objects.get(code="84")
+    last_message = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with relay_held(), transaction.atomic():
         on_step("Comptes de l'ARS, des lieux d'accueil et des CPAM…")
         demo.people()
@@ -549,4 +552,6 @@ def seed_demo(*, today: date | None = None, on_step: Callable[[str], None] | Non
         demo.future_slots()
         demo.future_bookings(validated)
         demo.availabilities(validated)
+        # The demo's messages never go out by themselves (some are addressed to the real CDOM and CPAM).
+        Message.objects.filter(pk__gt=last_message, status=Message.Status.PENDING).update(status=Message.Status.HELD)
     return demo.report

@@ -84,4 +84,9 @@ JOBS: dict[str, Job] = {
         "missions.coverage_digest",
     ),
     "relay": Job(run_relay, "Envoi des messages en attente (file d'envoi)", "notifications.relay_outbox"),
+    "retention": Job(
+        mission_jobs.run_retention,
+        "Purge des requêtes idempotentes et des messages envoyés échus (durées : voir le README)",
+        "missions.retention",
+    ),
 }

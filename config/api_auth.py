@@ -26,7 +26,7 @@ class TokenRequestSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         request = self.context["request"]
         # The Django request: the authentication backends (lockout included) record what they need on it.
-        user = authenticate(request._request, username=attrs["email"].lower(), password=attrs["password"])
+        user = authenticate(request._request, username=attrs["email"], password=attrs["password"])
         if user is None:
             raise serializers.ValidationError(
                 "Adresse e-mail ou mot de passe incorrect (ou compte désactivé).", code="authorization"

@@ -4,13 +4,16 @@
 - `NotAllowed` (the caller's role may never do this) → 403 `{"code": "not_allowed", "detail"}`;
 - Django `ValidationError` raised by a service → 400 `{field: [messages]}` (like DRF's own validation errors);
 - everything else keeps DRF's shape (`{"detail": …}` for 401/403/404/429, `{field: [messages]}` for 400),
-  in French through LANGUAGE_CODE.
+  in French through LANGUAGE_CODE — except the few messages DRF passes through from Django untranslated
+  (Http404's « No Booking matches the given query. », CSRF's reasons), replaced here by French ones.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -51,7 +54,28 @@ def validation_error_body(exc: DjangoValidationError) -> dict[str, list[str]]:
     return {api_settings.NON_FIELD_ERRORS_KEY: list(exc.messages)}
 
 
+NOT_FOUND = "Introuvable : cet objet n'existe pas, ou vous n'y avez pas accès."
+FORBIDDEN = "Vous n'avez pas la permission d'effectuer cette action."
+CSRF_FAILED = (
+    "Vérification CSRF échouée : avec une session de navigateur, envoyez le jeton CSRF dans l'en-tête "
+    "X-CSRFToken (ou authentifiez-vous avec un jeton d'API : en-tête « Authorization: Token … »)."
+)
+
+
+def _in_french(exc: Exception) -> Exception:
+    """DRF turns Django's Http404 and PermissionDenied into its own with their (English) text, and writes CSRF
+    refusals as « CSRF Failed: <Django's English reason> »: give each its French message."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(NOT_FOUND)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(FORBIDDEN)
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        return exceptions.PermissionDenied(CSRF_FAILED)
+    return exc
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    exc = _in_french(exc)
     if isinstance(exc, NotAllowed):
         return Response({"code": exc.code, "detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, RuleViolation):

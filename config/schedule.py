@@ -24,5 +24,6 @@ BEAT_SCHEDULE = {
         "task": "billing.monthly_statements",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
+    "retention": {"task": "missions.retention", "schedule": crontab(minute=30, hour=4)},
     "coverage-digest": {"task": "missions.coverage_digest", "schedule": crontab(minute=0, hour=7, day_of_week="mon")},
 }

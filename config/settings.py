@@ -59,6 +59,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION and DJANGO_ENV != "test")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG cannot be switched on when DJANGO_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DJANGO_ENV=production")
@@ -174,7 +176,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, Celery --------------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Redis unreachable costs a request at most a second: the throttles then let it through (and log).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -217,7 +226,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mails"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Un médecin près de chez vous <ne-pas-repondre@ars.sante.fr>")
 ARS_CONTACT_EMAIL = env_str("ARS_CONTACT_EMAIL", "ars-solidarite-medicale@ars.sante.fr")
-OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 5)
+# Retention (the `retention` job): recorded idempotent responses, bodies of sent messages, sent messages.
+IDEMPOTENCY_RETENTION_DAYS = env_int("IDEMPOTENCY_RETENTION_DAYS", 7)
+OUTBOX_SENT_BODY_RETENTION_DAYS = env_int("OUTBOX_SENT_BODY_RETENTION_DAYS", 30)
+OUTBOX_SENT_RETENTION_DAYS = env_int("OUTBOX_SENT_RETENTION_DAYS", 365)
+# 10 attempts with the relay's growing delays (1, 5, 15, 30 min, 1, 2, 4, 8, 12 h): about 28 hours before `failed`.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 
 # --- The mission's rules (DESIGN.md §3) ----------------------------------------------------------------------
 MAX_DAYS_PER_MONTH = Decimal(env_str("MAX_DAYS_PER_MONTH", "2"))
@@ -325,8 +339,13 @@ MIDDLEWARE[_auth_at + 1 : _auth_at + 1] = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.second_factor.SecondFactorMiddleware",
     "accounts.audit.AccessLogMiddleware",
+    "config.cache_control.PersonalDataNoStoreMiddleware",
 ]
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "config.security_input.BodySizeLimitMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("config.security_input.BodySizeLimitMiddleware") + 1,
+    "config.security_input.BadCharactersMiddleware",
+)
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]

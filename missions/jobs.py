@@ -285,3 +285,44 @@ def run_coverage_digest(now: datetime | None = None, dry_run: bool = False) -> J
             )
             enqueue_once(report, outgoing, f"{region.name} (semaine {week})")
     return finish(report)
+
+
+# --- retention --------------------------------------------------------------------------------------------------
+
+
+def run_retention(now: datetime | None = None, dry_run: bool = False) -> JobReport:
+    """Forget what has served its purpose (README « Tâches de fond »): the recorded first responses of idempotent
+    requests after IDEMPOTENCY_RETENTION_DAYS; the bodies of sent messages after OUTBOX_SENT_BODY_RETENTION_DAYS
+    (subject, recipient, dates and dedup key stay: the dedup key keeps guarding against a second send), and sent
+    messages themselves after OUTBOX_SENT_RETENTION_DAYS. Pending and failed messages are kept. Deleting what is
+    already gone does nothing: running it twice, or twice at once, is harmless."""
+    from missions.models import IdempotentRequest
+    from notifications.models import Message
+
+    now = now or timezone.now()
+    report = JobReport("Purge des données échues", dry_run=dry_run)
+    sent = Message.objects.filter(status=Message.Status.SENT)
+    idempotent = IdempotentRequest.objects.filter(
+        created_at__lt=now - timedelta(days=settings.IDEMPOTENCY_RETENTION_DAYS)
+    )
+    old_sent = sent.filter(sent_at__lt=now - timedelta(days=settings.OUTBOX_SENT_RETENTION_DAYS))
+    bodies = sent.filter(sent_at__lt=now - timedelta(days=settings.OUTBOX_SENT_BODY_RETENTION_DAYS)).filter(
+        ~Q(body_text="") | ~Q(body_html="")
+    )
+    if dry_run:
+        counts = (idempotent.count(), old_sent.count(), bodies.exclude(pk__in=old_sent.values("pk")).count())
+    else:
+        counts = (
+            idempotent.delete()[0],
+            old_sent.delete()[0],
+            bodies.update(body_text="", body_html=""),
+        )
+    labels = (
+        f"requête(s) idempotente(s) de plus de {settings.IDEMPOTENCY_RETENTION_DAYS} jours supprimée(s)",
+        f"message(s) envoyé(s) il y a plus de {settings.OUTBOX_SENT_RETENTION_DAYS} jours supprimé(s)",
+        f"message(s) envoyé(s) il y a plus de {settings.OUTBOX_SENT_BODY_RETENTION_DAYS} jours vidé(s) de leur texte",
+    )
+    for count, label in zip(counts, labels, strict=True):
+        report.claimed += count
+        report.lines.append(f"{count} {label}")
+    return finish(report)

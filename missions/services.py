@@ -20,8 +20,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from accounts.authority import require
+from accounts.authority import is_ars_staff, require
 from accounts.credentials import revoke_credentials
+from accounts.emails import AmbiguousEmail, normalize_email
 from accounts.rules import NotAllowed, RuleViolation
 from missions import signals
 from missions.models import Availability, Booking, Doctor
@@ -88,10 +89,21 @@ def register_doctor(
     zones=(),
     cdom_department: Department | None = None,
     replacement_declared: bool = False,
-) -> Doctor:
-    """A volunteer files their application: an account and a Doctor in `submitted`."""
-    email = (email or "").strip().lower()
+    tell_owner_if_taken: bool = False,
+) -> Doctor | None:
+    """A volunteer files their application: an account and a Doctor in `submitted`.
+
+    `tell_owner_if_taken` (the web form, which must not tell anyone which addresses have an account): an address
+    that already has one creates nothing and returns None — the same answer as a success for the caller —, and
+    its owner is told by e-mail (once a day at most), unless it is the same application submitted again (a double
+    click: the account holds a doctor with this RPPS), which is simply the success it already was.
+    """
     errors: dict[str, list[str]] = {}
+    try:
+        email = normalize_email(email)
+    except AmbiguousEmail as exc:
+        email = (email or "").strip()
+        errors["email"] = exc.messages
     try:
         validate_rpps(rpps)
     except ValidationError as exc:
@@ -108,19 +120,24 @@ def register_doctor(
         validate_password(password, User(email=email, first_name=first_name, last_name=last_name))
     except ValidationError as exc:
         errors["password"] = exc.messages
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = ["Saisissez une adresse e-mail valide : c'est elle qui vous servira à vous connecter."]
-    if "email" not in errors and User.objects.filter(email__iexact=email).exists():
+    if "email" not in errors:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Saisissez une adresse e-mail valide : c'est elle qui vous servira à vous connecter."]
+    taken = "email" not in errors and User.objects.filter(email=email).exists()
+    if taken and not tell_owner_if_taken:
         errors["email"] = ["Un compte existe déjà avec cette adresse e-mail."]
-    if "rpps" not in errors and Doctor.objects.filter(rpps=rpps).exists():
+    if "rpps" not in errors and not taken and Doctor.objects.filter(rpps=rpps).exists():
         errors["rpps"] = ["Un dossier existe déjà avec ce numéro RPPS."]
     zones = list(zones)
     if any(not zone.active for zone in zones):
         errors["zones"] = ["Une des zones choisies n'est plus ouverte à la mission."]
     if errors:
         raise ValidationError(errors)
+    if taken:
+        _tell_owner_of_taken_address(email, rpps)
+        return None
 
     with transaction.atomic():
         try:
@@ -145,6 +162,8 @@ def register_doctor(
             with transaction.atomic():
                 doctor.save()
         except IntegrityError as exc:  # a concurrent registration with the same e-mail or RPPS won
+            if tell_owner_if_taken and User.objects.filter(email=email).exists():
+                return None  # most likely the same form submitted twice at once: the first one's success
             raise ValidationError({"rpps": ["Un dossier existe déjà avec ce numéro RPPS ou cette adresse."]}) from exc
         doctor.zones.set(zones)
         context = {"doctor": doctor, "zones": zones}
@@ -156,6 +175,18 @@ def register_doctor(
             dedup_key=f"doctor:{doctor.pk}:registered-ars",
         )
     return doctor
+
+
+def _tell_owner_of_taken_address(email: str, rpps: str) -> None:
+    user = User.objects.filter(email=email).first()
+    if user is None or Doctor.objects.filter(user=user, rpps=rpps).exists():
+        return  # the same application again (double click, « back » then « submit »): nothing new to say
+    enqueue(
+        "account_exists",
+        to=user.email,
+        context={"user": user},
+        dedup_key=f"user:{user.pk}:account-exists:{timezone.localdate().isoformat()}",
+    )
 
 
 def _move_doctor(doctor: Doctor, to: str, *, by, reason: str = "", only_from: set[str] | None = None) -> Doctor:
@@ -426,7 +457,8 @@ def _cancel(booking: Booking, *, by, reason: str, late: bool) -> Booking:
     if late:
         enqueue(
             "booking_late_cancellation",
-            to=ars_recipients(booking.zone.department.region_id) + site_recipients(booking.slot.site),
+            to=ars_recipients(booking.zone.department.region_id)
+            + ([] if by_site else site_recipients(booking.slot.site)),
             context=context,
             dedup_key=f"booking:{booking.pk}:late-cancellation",
         )
@@ -434,7 +466,8 @@ def _cancel(booking: Booking, *, by, reason: str, late: bool) -> Booking:
 
 
 def cancel_booking(booking: Booking, *, by, reason: str) -> Booking:
-    """The doctor, the site or ARS staff cancel; a doctor's cancellation close to the day is flagged late (R5)."""
+    """The doctor, the site or ARS staff cancel. Close to the day it is a late cancellation (R5), flagged and told
+    to the ARS, whether the doctor or the site cancels; ARS staff fixing a problem are not flagged."""
     is_doctor = booking.doctor.user_id == getattr(by, "pk", None)
     require(
         by,
@@ -450,7 +483,7 @@ def cancel_booking(booking: Booking, *, by, reason: str) -> Booking:
             raise RuleViolation(
                 "date_in_past", "Cette journée est passée : elle doit être attestée par le lieu, pas annulée."
             )
-        late = is_doctor and is_late_cancellation(booking)
+        late = (is_doctor or not is_ars_staff(by)) and is_late_cancellation(booking)
         return _cancel(booking, by=by, reason=reason.strip(), late=late)
 
 
@@ -515,7 +548,9 @@ def correct_attestation(booking: Booking, *, by, attended: bool, consultations: 
 
 
 def close_slot(slot: Slot, *, by, reason: str) -> int:
-    """The site (or ARS) closes a slot: its active bookings are cancelled with the reason, everyone is told."""
+    """The site (or ARS) closes a slot: its active bookings are cancelled with the reason, everyone is told.
+    Closer to the day than LATE_CANCEL_HOURS, the same rule as a doctor's cancellation (R5): each booking is a late
+    cancellation, flagged, and the ARS is alerted (unless ARS staff closed it themselves)."""
     require_site_manager(by, slot)
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Indiquez le motif de la fermeture : il est communiqué aux médecins."]})
@@ -542,13 +577,27 @@ def close_slot(slot: Slot, *, by, reason: str) -> int:
             .filter(slot=slot, status__in=[Booking.Status.REQUESTED, Booking.Status.CONFIRMED])
             .select_related("doctor__user", "slot__site__commune", "zone__department")
         )
+        flag_late = not is_ars_staff(by)
         for booking in bookings:
             booking.status = Booking.Status.CANCELLED
             booking.cancelled_at = slot.closed_at
             booking.cancelled_by = by
             booking.reason = f"Créneau fermé par le lieu d'accueil : {reason}"
+            booking.late_cancellation = flag_late and is_late_cancellation(booking, slot.closed_at)
             booking._history_user = by
             booking.save()
+            if booking.late_cancellation:
+                enqueue(
+                    "booking_late_cancellation",
+                    to=ars_recipients(booking.zone.department.region_id),
+                    context={
+                        "booking": booking,
+                        "reason": booking.reason,
+                        "by_doctor": False,
+                        "late_hours": settings.LATE_CANCEL_HOURS,
+                    },
+                    dedup_key=f"booking:{booking.pk}:late-cancellation",
+                )
         if bookings:
             enqueue(
                 "slot_closed",

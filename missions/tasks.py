@@ -34,3 +34,8 @@ def cps_followup() -> dict:
 @shared_task(name="missions.coverage_digest", ignore_result=True, **RETRY)
 def coverage_digest() -> dict:
     return jobs.run_coverage_digest().as_dict()
+
+
+@shared_task(name="missions.retention", ignore_result=True, **RETRY)
+def retention() -> dict:
+    return jobs.run_retention().as_dict()

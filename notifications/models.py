@@ -9,6 +9,8 @@ class Message(models.Model):
         PENDING = "pending", "En attente"
         SENT = "sent", "Envoyé"
         FAILED = "failed", "Échec"
+        # Written by the demo (seed_demo): never relayed; « Renvoyer » in the admin sends one on purpose.
+        HELD = "held", "Retenu (démo)"
 
     kind = models.CharField("type", max_length=60)
     recipient = models.EmailField("destinataire")
@@ -28,7 +30,9 @@ class Message(models.Model):
         verbose_name = "message"
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["pending", "sent", "failed"]), name="message_status_valid")
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed", "held"]), name="message_status_valid"
+            )
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="message_status_next_idx")]
 

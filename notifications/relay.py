@@ -1,12 +1,16 @@
 """Delivery of the outbox: claim a row atomically, send it, record the outcome. Safe to run anywhere, any time.
 
-A message that cannot be sent is retried with an exponential backoff (1, 2, 4… minutes) and marked `failed`
-after `OUTBOX_MAX_ATTEMPTS` attempts; ARS staff see it in the admin and can put it back in the queue
-(« Renvoyer »). A relay killed between the SMTP hand-off and the status update leaves its claim behind: the
+A message that cannot be sent is retried with growing delays (1, 5, 15, 30 minutes, 1, 2, 4, 8 then 12 hours) and
+marked `failed` after `OUTBOX_MAX_ATTEMPTS` attempts (10: about 28 hours); ARS staff see it in the admin and can put
+it back in the queue (« Renvoyer »). A transport error (server unreachable, connection lost, timeout, refused
+login) ends the run at once: the SMTP server is down for every message, so only the message being tried pays an
+attempt and the others wait for the next run untouched — a 15-minute outage fails nothing. A refusal of one message
+(its recipient or its content) is that message's alone: the run goes on. A relay killed between the SMTP hand-off and the status update leaves its claim behind: the
 message is taken again after CLAIM_TIMEOUT, so delivery is at least once, never silently lost.
 """
 
 import logging
+import smtplib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -25,9 +29,23 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 BATCH_SIZE = 200
 
 
+# Minutes to wait after the 1st, 2nd… failed attempt; the last one repeats.
+BACKOFF_MINUTES = (1, 5, 15, 30, 60, 120, 240, 480, 720)
+
+
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8… minutes, at most 6 hours."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+    """1, 5, 15, 30 minutes, then 1, 2, 4, 8 and at most 12 hours."""
+    return timedelta(minutes=BACKOFF_MINUTES[min(max(attempts, 1), len(BACKOFF_MINUTES)) - 1])
+
+
+# Refusals of one message by a server that works: the next message may well go.
+MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def is_transport_error(exc: Exception) -> bool:
+    """The mail server (or the way to it) is failing, not this message: connection refused or lost, timeout, TLS,
+    refused login. smtplib's errors are OSErrors too; those refusing one message are not transport errors."""
+    return isinstance(exc, OSError) and not isinstance(exc, MESSAGE_REFUSALS)
 
 
 def due(now: datetime):
@@ -77,19 +95,26 @@ def relay_as_task() -> int:
     from notifications import outbox
 
     outbox.relay_started()
-    sent = relay()
-    if due(timezone.now()).exists():
+    sent, transport_failed = _relay(BATCH_SIZE, timezone.now())
+    # Not after a transport failure: the next periodic run tries again (in eager mode, asking now would walk the
+    # whole backlog within this call, one failed attempt per message).
+    if not transport_failed and due(timezone.now()).exists():
         outbox.ask_for_relay()
     return sent
 
 
 def relay(limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
-    """Send what is due, over one mail connection; return how many messages went out."""
-    now = now or timezone.now()
+    """Send what is due, over one mail connection; return how many messages went out. Stops at the first
+    transport error (see the module's docstring)."""
+    return _relay(limit, now or timezone.now())[0]
+
+
+def _relay(limit: int, now: datetime) -> tuple[int, bool]:
+    """(messages sent, whether the run stopped on a transport error)."""
     sent = 0
     ids = list(due(now).order_by("created_at").values_list("pk", flat=True)[:limit])
     if not ids:
-        return 0
+        return 0, False
     connection = get_connection(fail_silently=False)
     try:
         for message_id in ids:
@@ -98,8 +123,11 @@ def relay(limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
             message = Message.objects.get(pk=message_id)
             try:
                 send_one(message, connection)
-            except Exception as exc:  # noqa: BLE001 - any transport error is recorded, retried, then marked failed
+            except Exception as exc:  # noqa: BLE001 - any error is recorded, retried, then marked failed
                 _record_failure(message, exc, now)
+                if is_transport_error(exc):
+                    logger.warning("Outbox relay stopped: mail server unavailable (%s); next run retries.", exc)
+                    return sent, True
                 _close_quietly(connection)  # a broken SMTP session is reopened for the next message
                 continue
             Message.objects.filter(pk=message_id).update(
@@ -112,7 +140,7 @@ def relay(limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
             sent += 1
     finally:
         _close_quietly(connection)
-    return sent
+    return sent, False
 
 
 def _close_quietly(connection) -> None:

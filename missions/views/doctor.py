@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.rules import RuleViolation
 from billing.queries import doctor_earnings  # web pages sit on top of every app: the earnings are billing's
+from config.api_throttles import registration_allowed
 from missions import services
 from missions.forms import AvailabilityForm, ReasonForm, RegistrationForm, SlotSearchForm, apply_service_errors
 from missions.models import Availability, Booking, Doctor
@@ -33,39 +33,61 @@ UPCOMING_STATUSES = (Booking.Status.REQUESTED, Booking.Status.CONFIRMED)
 # --- registration --------------------------------------------------------------------------------------------
 
 
+REGISTRATION_THROTTLED = (
+    "Trop de dossiers ont été déposés depuis votre adresse réseau : réessayez dans une heure. Rien n'a été enregistré."
+)
+SESSION_REGISTRATION = "registration_received"
+
+
 def register(request: HttpRequest) -> HttpResponse:
+    """The public application form. Its answer never tells whether the address already had an account: both end
+    on the same « Dossier reçu » page (the owner of an existing account is told by e-mail), a second submission of
+    the same form included. Throttled per client address like the API's registration (a shared counter)."""
     form = RegistrationForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            doctor = services.register_doctor(
-                email=data["email"],
-                password=data["password"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                rpps=data["rpps"],
-                specialty=data["specialty"],
-                sector=data["sector"],
-                mode=data["mode"],
-                practice_commune=data["practice_commune"],
-                phone=data["phone"],
-                zones=data["zones"],
-                cdom_department=data["cdom_department"],
-                replacement_declared=data["replacement_declared"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except RuleViolation as exc:
-            form.add_error(None, exc.message)
+        if not registration_allowed(request):
+            form.add_error(None, REGISTRATION_THROTTLED)
+            status = 429
         else:
-            login(request, doctor.user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("missions:registered")
-    return render(request, "doctor/register.html", {"form": form})
+            try:
+                services.register_doctor(
+                    email=data["email"],
+                    password=data["password"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    rpps=data["rpps"],
+                    specialty=data["specialty"],
+                    sector=data["sector"],
+                    mode=data["mode"],
+                    practice_commune=data["practice_commune"],
+                    phone=data["phone"],
+                    zones=data["zones"],
+                    cdom_department=data["cdom_department"],
+                    replacement_declared=data["replacement_declared"],
+                    tell_owner_if_taken=True,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            except RuleViolation as exc:
+                form.add_error(None, exc.message)
+            else:
+                # What this visitor typed, to echo on the next page: nothing they did not send.
+                request.session[SESSION_REGISTRATION] = {
+                    "last_name": data["last_name"].strip(),
+                    "email": data["email"].strip(),
+                    "zones": sorted(zone.name for zone in data["zones"]),
+                }
+                return redirect("missions:registered")
+    return render(request, "doctor/register.html", {"form": form}, status=status)
 
 
-@doctor_space
-def registered(request: HttpRequest, doctor: Doctor) -> HttpResponse:
-    return render(request, "doctor/registered.html", {"doctor": doctor, "zones": doctor.zones.order_by("name")})
+def registered(request: HttpRequest) -> HttpResponse:
+    received = request.session.get(SESSION_REGISTRATION)
+    if not received:
+        return redirect("missions:register")
+    return render(request, "doctor/registered.html", {"received": received})
 
 
 # --- home ------------------------------------------------------------------------------------------------------

@@ -95,9 +95,9 @@ def test_smtp_failing_retries_with_backoff_then_fails_then_admin_resends(
 
     relay.relay(now=now + timedelta(minutes=1))
     message.refresh_from_db()
-    assert (message.attempts, message.next_attempt_at) == (2, now + timedelta(minutes=3))
+    assert (message.attempts, message.next_attempt_at) == (2, now + timedelta(minutes=6))
 
-    relay.relay(now=now + timedelta(minutes=3))
+    relay.relay(now=now + timedelta(minutes=6))
     relay.relay(now=now + timedelta(days=1))
     message.refresh_from_db()
     assert (message.status, message.attempts, message.next_attempt_at) == ("failed", 3, None)
@@ -118,9 +118,9 @@ def test_smtp_failing_retries_with_backoff_then_fails_then_admin_resends(
 
 
 @pytest.mark.django_db
-def test_backoff_doubles_up_to_six_hours():
-    assert [relay.backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert relay.backoff(20) == timedelta(hours=6)
+def test_backoff_grows_up_to_twelve_hours():
+    assert [relay.backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 5, 15, 30)]
+    assert relay.backoff(20) == timedelta(hours=12)
 
 
 @pytest.mark.django_db

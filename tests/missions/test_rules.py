@@ -8,6 +8,7 @@ from decimal import Decimal
 from itertools import product
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from accounts.rules import RuleViolation
@@ -361,11 +362,37 @@ def test_r5_late_cancel_hours_is_a_setting(settings, doctor, site):
     assert services.cancel_booking(booking, by=doctor.user, reason="Empêchement").late_cancellation is True
 
 
-@pytest.mark.parametrize("who", ["site_member", "ars_staff"])
-def test_r5_only_the_doctor_cancels_late(who, request, doctor, site):
+@pytest.mark.parametrize(("who", "late"), [("site_member", True), ("ars_staff", False)])
+def test_r5_the_site_cancels_late_like_the_doctor_ars_staff_fixing_do_not(who, late, request, doctor, site):
     booking = book(doctor, f.SlotFactory(site=site, date=in_days(1)))
     by = request.getfixturevalue(who)
-    assert services.cancel_booking(booking, by=by, reason="Fermeture").late_cancellation is False
+    assert services.cancel_booking(booking, by=by, reason="Fermeture").late_cancellation is late
+
+
+def test_r5_a_site_closing_its_slot_on_the_day_cancels_late_and_alerts_the_ars(doctor, site, site_member, ars_staff):
+    from notifications.models import Message
+
+    slot = f.SlotFactory(site=site, date=in_days(5), period=AFTERNOON)
+    booking = book(doctor, slot)
+    with time_machine.travel(period_start(slot.date, "morning"), tick=False):  # the day itself, in the morning
+        assert services.close_slot(slot, by=site_member, reason="Dégât des eaux") == 1
+    booking.refresh_from_db()
+    assert (booking.status, booking.late_cancellation) == (S.CANCELLED, True)
+    alert = Message.objects.get(kind="booking_late_cancellation")
+    assert alert.recipient == ars_staff.email
+    told = Message.objects.get(kind="slot_closed")
+    assert told.recipient == doctor.user.email
+
+
+def test_r5_a_site_closing_its_slot_in_time_is_not_late(doctor, site, site_member, ars_staff):
+    from notifications.models import Message
+
+    slot = f.SlotFactory(site=site, date=in_days(5))
+    booking = book(doctor, slot)
+    services.close_slot(slot, by=site_member, reason="Travaux prévus")
+    booking.refresh_from_db()
+    assert (booking.status, booking.late_cancellation) == (S.CANCELLED, False)
+    assert not Message.objects.filter(kind="booking_late_cancellation").exists()
 
 
 def test_r5_a_past_day_cannot_be_cancelled(doctor, site):

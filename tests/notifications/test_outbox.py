@@ -188,7 +188,7 @@ def test_relay_retries_with_backoff_then_gives_up(settings, mailoutbox):
             assert relay.relay(now=message.next_attempt_at - timedelta(seconds=1)) == 0
             assert Message.objects.get().attempts == attempt
             now = message.next_attempt_at
-    assert waits == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+    assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15)]
     message = Message.objects.get()
     assert (message.status, message.next_attempt_at) == (Message.Status.FAILED, None)
     assert relay.relay(now=now + timedelta(days=1)) == 0
@@ -211,12 +211,14 @@ def test_one_failing_recipient_does_not_hold_back_the_others(settings, mailoutbo
     assert sorted(m.to[0] for m in mailoutbox) == ["a@exemple.fr", "c@exemple.fr"]
     broken = Message.objects.get(recipient=f"b{BROKEN_DOMAIN}")
     assert (broken.status, broken.attempts) == (Message.Status.PENDING, 1)
-    assert "OSError" in broken.last_error
+    assert "SMTPRecipientsRefused" in broken.last_error
 
 
-def test_backoff_is_exponential_and_capped():
-    assert [relay.backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert relay.backoff(30) == timedelta(hours=6)
+def test_backoff_grows_over_hours_and_is_capped():
+    assert [relay.backoff(n) for n in range(1, 10)] == [
+        timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 120, 240, 480, 720)
+    ]
+    assert relay.backoff(30) == timedelta(hours=12)
 
 
 def test_a_claim_is_won_once_and_an_abandoned_claim_is_taken_again(mailoutbox):

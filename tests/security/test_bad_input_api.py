@@ -346,3 +346,28 @@ def test_availability_on_an_impossible_day_is_refused(client, doctor):
     )
     assert "date" in body
     assert not Availability.objects.exists()
+
+
+# --- JSON nested beyond reason: refused before the parser recurses (it raised RecursionError, a 500) --------------
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/token/", "/api/v1/doctors/"])
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_json_nested_fifty_thousand_deep_is_a_french_400_for_anonymous_callers(client, url, opening):
+    from config.security_input import MAX_JSON_DEPTH, TOO_DEEP
+
+    before = rows()
+    response = client.post(url, opening * 50_000, content_type="application/json")
+    assert assert_french_refusal(response) == {"non_field_errors": [TOO_DEEP.format(depth=MAX_JSON_DEPTH)]}
+    assert rows() == before
+
+
+def test_json_nested_too_deep_is_refused_for_a_signed_in_caller_too(client, doctor):
+    client.force_login(doctor.user)
+    response = client.post("/api/v1/bookings/", "[" * 50_000 + "]" * 50_000, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(register):
+    response = register(first_name="[" * 60 + '\\"{' * 20)
+    assert response.status_code == 201, response.content[:300]

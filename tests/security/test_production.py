@@ -31,6 +31,7 @@ def test_check_deploy_reports_nothing_in_production_mode():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is required"),
         ({"DATABASE_URL": ""}, "DATABASE_URL (PostgreSQL) is required"),
         ({"OTP_REQUIRED": "false"}, "OTP_REQUIRED cannot be switched off"),
+        ({"DEBUG": "true"}, "DEBUG cannot be switched on"),
     ],
 )
 def test_production_refuses_to_start_without_what_it_needs(overrides, complaint):

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -14,6 +15,14 @@ from tests import factories as f
 from tests.web.conftest import text_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Registration is throttled per address (5 an hour, counted in the cache): each test starts afresh."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def next_month_day(day: int) -> date:
@@ -53,7 +62,9 @@ def test_registration_files_the_application_and_ends_on_dossier_recu(client, reg
     assert doctor.practice_commune.name == "Ambert"
     assert list(doctor.zones.all()) == [zone]
     page = text_of(client.get(response["Location"]))
-    assert "Dossier reçu" in page and zone.name in page
+    assert "Dossier reçu" in page and zone.name in page and "claire.martin@exemple.fr" in page
+    assert "_auth_user_id" not in client.session  # the answer is the same whether an account was created or not
+    client.force_login(Doctor.objects.get().user)
     assert "Dossier en cours d'examen" in text_of(client.get("/medecin/"))
 
 
@@ -109,9 +120,67 @@ def test_unknown_commune_and_missing_zone_are_refused_in_french(client, registra
 
 
 def test_a_refusal_of_the_service_lands_on_its_field(client, registration, doctor):
-    registration["email"] = doctor.user.email
+    f.DoctorFactory(rpps=registration["rpps"])
     text = text_of(client.post("/medecin/inscription/", registration))
-    assert "Un compte existe déjà avec cette adresse e-mail." in text
+    assert "Un dossier existe déjà avec ce numéro RPPS." in text
+
+
+def test_an_address_with_an_account_gets_the_same_answer_and_its_owner_an_email(client, registration, doctor):
+    from notifications.models import Message
+
+    fresh = client.post("/medecin/inscription/", registration)
+    fresh_page = text_of(client.get(fresh["Location"]))
+    other = Client()
+    registration["email"] = doctor.user.email.upper()  # staff and doctors alike: nobody learns it is taken
+    registration["rpps"] = with_luhn_key("1000012399")
+    taken = other.post("/medecin/inscription/", registration)
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"])
+    taken_page = text_of(other.get(taken["Location"]))
+    assert taken_page.replace(doctor.user.email.upper(), "X") == fresh_page.replace("claire.martin@exemple.fr", "X")
+    assert Doctor.objects.count() == 2  # `doctor` and Claire: nothing created for the taken address
+    told = Message.objects.get(kind="account_exists")
+    assert told.recipient == doctor.user.email
+    assert "Un compte existe déjà avec cette adresse" in told.body_text
+    other.post("/medecin/inscription/", registration)
+    assert Message.objects.filter(kind="account_exists").count() == 1  # once a day at most
+
+
+def test_submitting_the_form_twice_gives_the_same_success(client, registration):
+    from notifications.models import Message
+
+    first = client.post("/medecin/inscription/", registration)
+    second = client.post("/medecin/inscription/", registration)  # a double click: the first went through
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == "/medecin/inscription/dossier-recu/"
+    assert "Dossier reçu" in text_of(client.get(second["Location"]))
+    assert Doctor.objects.count() == 1
+    assert not Message.objects.filter(kind="account_exists").exists()
+
+
+def test_web_registration_is_throttled_like_the_api(client, registration, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    for i in range(5):
+        registration.update(email=f"medecin-{i}@exemple.fr", rpps=with_luhn_key(f"100001230{i}"))
+        assert client.post("/medecin/inscription/", registration).status_code == 302
+    registration.update(email="medecin-6@exemple.fr", rpps=with_luhn_key("1000012306"))
+    response = client.post("/medecin/inscription/", registration)
+    assert response.status_code == 429
+    assert "Trop de dossiers ont été déposés depuis votre adresse" in text_of(response)
+    assert Doctor.objects.count() == 5
+    # The API shares the counter.
+    api = client.post("/api/v1/doctors/", {}, content_type="application/json")
+    assert api.status_code == 429
+    cache.clear()
+
+
+def test_forms_disable_their_buttons_while_they_submit(client):
+    html = client.get("/medecin/inscription/").content.decode()
+    assert '<script src="/static/js/submit-once.js" defer></script>' in html
+    script = client.get("/static/js/submit-once.js")
+    assert script.status_code == 200
+    assert "disabled = true" in b"".join(script.streaming_content).decode()
 
 
 def test_password_confirmation_must_match(client, registration):
