@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Message
+from notifications.secrets import is_secret
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +103,14 @@ def relay(limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
                 _record_failure(message, exc, now)
                 _close_quietly(connection)  # a broken SMTP session is reopened for the next message
                 continue
+            erased = {"body_text": "", "body_html": ""} if is_secret(message.kind) else {}  # the link is theirs only
             Message.objects.filter(pk=message_id).update(
                 status=Message.Status.SENT,
                 sent_at=timezone.now(),
                 attempts=message.attempts + 1,
                 last_error="",
                 next_attempt_at=None,
+                **erased,
             )
             sent += 1
     finally:
