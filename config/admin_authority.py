@@ -128,6 +128,10 @@ class _Scoped:
         return authority.admin_permissions(request.user, self.model)[act]
 
     def get_queryset(self, request):
+        """What the person may see, in a model the admin lets them view: otherwise nothing (their object pages
+        are then 404, like any object outside their scope)."""
+        if not self._grants(request, "view"):
+            return super().get_queryset(request).none()
         return authority.visible(request.user, super().get_queryset(request))
 
     def has_view_permission(self, request, obj=None):
