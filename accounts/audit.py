@@ -30,6 +30,20 @@ AUDITED_VIEWS: dict[str, AuditedView] = {
 }
 
 
+# Lists and searches of these records are personal data read in bulk: each admin changelist or autocomplete
+# search of them leaves one row (who, when, what filter, how many records).
+BULK_AUDITED: frozenset[str] = frozenset(
+    {
+        "missions.doctor",
+        "missions.availability",
+        "missions.booking",
+        "billing.statementline",
+        "accounts.user",
+        "notifications.message",
+    }
+)
+
+
 def record_access(*, user, object_type: str, object_id: object, view_name: str, path: str) -> AccessLog:
     return AccessLog.objects.create(
         user=user, object_type=object_type, object_id=str(object_id)[:64], view_name=view_name, path=path[:500]

@@ -384,6 +384,30 @@ def visible(user, model: type[Model] | str | QuerySet) -> QuerySet:
     return visible_by_scope(scope_of(user), model)
 
 
+# National reference data reaches a region through these paths. ARS staff may *read* all of it, but are *offered*
+# (choice lists, list filters, autocomplete) only their region's part: a zone, a host site or a CPAM they create
+# or edit stays in their region, and a doctor's practice is picked among their region's communes.
+REGION_PATHS: dict[str, str] = {
+    "sites.region": "pk",
+    "sites.department": "region",
+    "sites.commune": "department__region",
+    "sites.epci": "communes__department__region",
+}
+
+
+def offered(user, model: type[Model] | str | QuerySet) -> QuerySet:
+    """What `user` is offered to pick or to filter by: what they may see (`visible`), and of national reference
+    data only the part of their region(s) when they act for a region. Choice lists, list filters and
+    autocompletes of every door ask this; a current value outside it stays (the doors keep it, never offer it)."""
+    qs = visible(user, model)
+    scope = scope_of(user)
+    path = REGION_PATHS.get(_label(qs.model))
+    if scope.national or not scope.regional or path is None:
+        return qs
+    inside = qs.model._default_manager.filter(**{f"{path}__in": scope.region_ids}).values("pk")
+    return qs.filter(pk__in=inside)
+
+
 def can_see(user, obj: Model) -> bool:
     """Is this object within what `user` may see (one indexed query; no query for a superuser)."""
     if scope_of(user).national:

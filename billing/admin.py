@@ -22,13 +22,14 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.rules import RuleViolation
 from billing import services
 from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine
+from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from missions.admin import apply_each
 
 INLINE_LINES = 200
 
 
 @admin.register(Cpam)
-class CpamAdmin(admin.ModelAdmin):
+class CpamAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "department", "email", "phone"]
     list_editable = ["email"]  # the mission's addresses arrive one CPAM at a time
     list_select_related = ["department"]
@@ -37,7 +38,7 @@ class CpamAdmin(admin.ModelAdmin):
 
 
 @admin.register(CpamMembership)
-class CpamMembershipAdmin(admin.ModelAdmin):
+class CpamMembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "cpam"]
     list_select_related = ["user", "cpam"]
     list_filter = ["cpam"]
@@ -46,7 +47,7 @@ class CpamMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(FlatRate)
-class FlatRateAdmin(admin.ModelAdmin):
+class FlatRateAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["amount", "valid_from", "valid_to"]
     ordering = ["-valid_from"]
 
@@ -58,7 +59,7 @@ class FirstLinesFormSet(BaseInlineFormSet):
         return super().get_queryset()[:INLINE_LINES]
 
 
-class StatementLineInline(admin.TabularInline):
+class StatementLineInline(ScopedInlineMixin, admin.TabularInline):
     model = StatementLine
     formset = FirstLinesFormSet
     fields = [
@@ -98,7 +99,7 @@ class GenerateForm(forms.Form):
 
 
 @admin.register(Statement)
-class StatementAdmin(SimpleHistoryAdmin):
+class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "reference",
         "cpam",
@@ -167,7 +168,7 @@ class StatementAdmin(SimpleHistoryAdmin):
         actions.pop("delete_selected", None)  # an issued statement must never go with a bulk delete
         return actions
 
-    @admin.action(description="Régénérer les brouillons sélectionnés", permissions=["change"])
+    @admin.action(description="Régénérer les brouillons sélectionnés", permissions=["service"])
     def regenerate(self, request: HttpRequest, queryset: QuerySet) -> None:
         apply_each(
             self,
@@ -177,13 +178,13 @@ class StatementAdmin(SimpleHistoryAdmin):
             "{count} brouillon(s) régénéré(s).",
         )
 
-    @admin.action(description="Émettre les relevés sélectionnés (la CPAM est prévenue)", permissions=["change"])
+    @admin.action(description="Émettre les relevés sélectionnés (la CPAM est prévenue)", permissions=["service"])
     def issue(self, request: HttpRequest, queryset: QuerySet) -> None:
         apply_each(
             self, request, queryset, lambda s: services.issue_statement(s, by=request.user), "{count} relevé(s) émis."
         )
 
-    @admin.action(description="Marquer payés les relevés sélectionnés", permissions=["change"])
+    @admin.action(description="Marquer payés les relevés sélectionnés", permissions=["service"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet) -> None:
         apply_each(
             self,
@@ -199,7 +200,7 @@ class StatementAdmin(SimpleHistoryAdmin):
 
     def generate_view(self, request: HttpRequest) -> HttpResponse:
         """Generate (or refresh) the drafts of a month for every CPAM with something to pay."""
-        if not self.has_change_permission(request):
+        if not self.has_service_permission(request):
             return redirect("admin:index")
         form = GenerateForm(request.POST or None, initial={"month": _previous_month()})
         if request.method == "POST" and form.is_valid():
@@ -230,7 +231,7 @@ def _previous_month() -> date:
 
 
 @admin.register(StatementLine)
-class StatementLineAdmin(admin.ModelAdmin):
+class StatementLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Every line, read-only: to find a doctor's days across statements."""
 
     list_display = ["statement", "kind", "doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "amount"]

@@ -17,7 +17,9 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts import authority
 from accounts.rules import RuleViolation
+from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from config.admin_scale import ProbedDatesAdminMixin
 from missions import services
 from missions.models import Availability, Booking, Doctor
@@ -118,7 +120,7 @@ def apply_with_form(
 # --- doctors -------------------------------------------------------------------------------------------------
 
 
-class BookingInline(admin.TabularInline):
+class BookingInline(ScopedInlineMixin, admin.TabularInline):
     model = Booking
     fk_name = "doctor"
     fields = ["date", "period", "slot", "status", "late_cancellation", "consultations"]
@@ -137,7 +139,7 @@ class BookingInline(admin.TabularInline):
 
 
 @admin.register(Doctor)
-class DoctorAdmin(SimpleHistoryAdmin):
+class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "last_name",
         "first_name",
@@ -216,6 +218,14 @@ class DoctorAdmin(SimpleHistoryAdmin):
     inlines = [BookingInline]
     actions = ["validate", "suspend", "reinstate", "reject", "withdraw"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The dedicated billing number goes through billing.services.record_billing_number (checked, stamped, told
+        # to the doctor: the CPAM's page); the account a record belongs to is a national administrator's matter.
+        readonly = [*super().get_readonly_fields(request, obj), "billing_number"]
+        if not authority.is_superuser(request.user):
+            readonly.append("user")
+        return readonly
+
     def has_add_permission(self, request) -> bool:
         return False  # doctors register themselves (missions.services.register_doctor), ARS staff validate
 
@@ -227,7 +237,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
         obj.practice_department_id = obj.practice_commune.department_id
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Valider les dossiers sélectionnés")
+    @admin.action(description="Valider les dossiers sélectionnés", permissions=["service"])
     def validate(self, request, queryset):
         apply_each(
             self,
@@ -237,7 +247,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
             "{count} dossier(s) validé(s) : le CDOM et la CPAM sont prévenus.",
         )
 
-    @admin.action(description="Suspendre les médecins sélectionnés")
+    @admin.action(description="Suspendre les médecins sélectionnés", permissions=["service"])
     def suspend(self, request, queryset):
         return apply_with_form(
             self,
@@ -249,7 +259,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
             done="{count} médecin(s) suspendu(s).",
         )
 
-    @admin.action(description="Réintégrer les médecins sélectionnés")
+    @admin.action(description="Réintégrer les médecins sélectionnés", permissions=["service"])
     def reinstate(self, request, queryset):
         apply_each(
             self,
@@ -259,7 +269,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
             "{count} médecin(s) réintégré(s).",
         )
 
-    @admin.action(description="Refuser les dossiers sélectionnés")
+    @admin.action(description="Refuser les dossiers sélectionnés", permissions=["service"])
     def reject(self, request, queryset):
         return apply_with_form(
             self,
@@ -271,7 +281,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
             done="{count} dossier(s) refusé(s).",
         )
 
-    @admin.action(description="Retirer de la mission les médecins sélectionnés")
+    @admin.action(description="Retirer de la mission les médecins sélectionnés", permissions=["service"])
     def withdraw(self, request, queryset):
         return apply_with_form(
             self,
@@ -285,7 +295,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Availability)
-class AvailabilityAdmin(admin.ModelAdmin):
+class AvailabilityAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["date", "period", "doctor"]
     list_select_related = ["doctor"]
     list_filter = ["period"]
@@ -307,7 +317,7 @@ class SlotBookingInline(BookingInline):
 
 
 @admin.register(Slot)
-class SlotAdmin(ProbedDatesAdminMixin, SimpleHistoryAdmin):
+class SlotAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
     """Sites publish their slots (web pages, API); here ARS staff look, search and close."""
 
     list_display = ["date", "period", "site", "zone", "capacity", "booked", "status"]
@@ -360,7 +370,7 @@ class SlotAdmin(ProbedDatesAdminMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # closed, never deleted: bookings and statements refer to it
 
-    @admin.action(description="Fermer les créneaux sélectionnés (annule leurs réservations)")
+    @admin.action(description="Fermer les créneaux sélectionnés (annule leurs réservations)", permissions=["service"])
     def close(self, request, queryset):
         return apply_with_form(
             self,
@@ -377,7 +387,7 @@ class SlotAdmin(ProbedDatesAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(ProbedDatesAdminMixin, SimpleHistoryAdmin):
+class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "date",
         "period",
@@ -431,7 +441,7 @@ class BookingAdmin(ProbedDatesAdminMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cancelled, never deleted: the audit trail and the statements depend on it
 
-    @admin.action(description="Confirmer les réservations sélectionnées")
+    @admin.action(description="Confirmer les réservations sélectionnées", permissions=["service"])
     def confirm(self, request, queryset):
         apply_each(
             self,
@@ -441,7 +451,7 @@ class BookingAdmin(ProbedDatesAdminMixin, SimpleHistoryAdmin):
             "{count} réservation(s) confirmée(s).",
         )
 
-    @admin.action(description="Annuler les réservations sélectionnées")
+    @admin.action(description="Annuler les réservations sélectionnées", permissions=["service"])
     def cancel(self, request, queryset):
         return apply_with_form(
             self,
@@ -453,7 +463,7 @@ class BookingAdmin(ProbedDatesAdminMixin, SimpleHistoryAdmin):
             done="{count} réservation(s) annulée(s).",
         )
 
-    @admin.action(description="Corriger l'attestation des réservations sélectionnées")
+    @admin.action(description="Corriger l'attestation des réservations sélectionnées", permissions=["service"])
     def correct(self, request, queryset):
         return apply_with_form(
             self,

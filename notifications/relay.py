@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Message
+from notifications.secrets import is_secret
 
 logger = logging.getLogger(__name__)
 
@@ -130,12 +131,14 @@ def _relay(limit: int, now: datetime) -> tuple[int, bool]:
                     return sent, True
                 _close_quietly(connection)  # a broken SMTP session is reopened for the next message
                 continue
+            erased = {"body_text": "", "body_html": ""} if is_secret(message.kind) else {}  # the link is theirs only
             Message.objects.filter(pk=message_id).update(
                 status=Message.Status.SENT,
                 sent_at=timezone.now(),
                 attempts=message.attempts + 1,
                 last_error="",
                 next_attempt_at=None,
+                **erased,
             )
             sent += 1
     finally:

@@ -4,17 +4,18 @@
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 
+from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from sites.models import ArsMembership, Commune, Department, Epci, HostSite, Region, SiteMembership, Zone
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "region", "cdom_name", "cdom_email", "cdom_phone"]
     list_select_related = ["region"]
     list_filter = ["region"]
@@ -29,14 +30,14 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Epci)
-class EpciAdmin(admin.ModelAdmin):
+class EpciAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["siren", "name", "kind", "population"]
     list_filter = ["kind"]
     search_fields = ["siren", "name"]
 
 
 @admin.register(Commune)
-class CommuneAdmin(admin.ModelAdmin):
+class CommuneAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["insee_code", "name", "department", "epci", "population", "postcodes"]
     list_select_related = ["department", "epci"]
     list_filter = ["department"]
@@ -45,7 +46,7 @@ class CommuneAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-class HostSiteInline(admin.TabularInline):
+class HostSiteInline(ScopedInlineMixin, admin.TabularInline):
     model = HostSite
     fields = ["name", "kind", "commune", "active"]
     readonly_fields = ["name", "kind", "commune", "active"]
@@ -61,7 +62,7 @@ class HostSiteInline(admin.TabularInline):
 
 
 @admin.register(Zone)
-class ZoneAdmin(admin.ModelAdmin):
+class ZoneAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "siren", "department", "active", "target_days_per_month", "site_count"]
     list_editable = ["active", "target_days_per_month"]
     list_select_related = ["department"]
@@ -77,7 +78,7 @@ class ZoneAdmin(admin.ModelAdmin):
         return zone.site_count
 
 
-class SiteMembershipInline(admin.TabularInline):
+class SiteMembershipInline(ScopedInlineMixin, admin.TabularInline):
     model = SiteMembership
     autocomplete_fields = ["user"]
     extra = 0
@@ -86,7 +87,7 @@ class SiteMembershipInline(admin.TabularInline):
 
 
 @admin.register(HostSite)
-class HostSiteAdmin(admin.ModelAdmin):
+class HostSiteAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "commune", "zone", "finess", "contact_email", "active"]
     list_select_related = ["commune", "zone"]
     # By department: a list of every zone has 2,000 entries at national scale (rendered on every page); a zone
@@ -109,7 +110,7 @@ class HostSiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(SiteMembership)
-class SiteMembershipAdmin(admin.ModelAdmin):
+class SiteMembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "site"]
     list_select_related = ["user", "site"]
     list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
@@ -118,7 +119,7 @@ class SiteMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ArsMembership)
-class ArsMembershipAdmin(admin.ModelAdmin):
+class ArsMembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "region"]
     list_select_related = ["user", "region"]
     list_filter = ["region"]

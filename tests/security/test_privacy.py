@@ -192,11 +192,13 @@ class TestAccessLog:
         assert client.get(f"/api/v1/doctors/{doctor.pk}/").status_code == 200
         assert AccessLog.objects.filter(object_id=str(doctor.pk), view_name="api:doctor-detail").count() == 1
 
-    def test_lists_and_refusals_are_not_recorded(self, client, ars_staff, doctor):
+    def test_a_list_is_recorded_in_bulk_and_refusals_not_at_all(self, client, ars_staff, doctor):
+        # A changelist is a bulk read (issue #12): one row with the filter and the count, no record named.
         client.force_login(ars_staff)
         client.get(reverse("admin:missions_doctor_changelist"))
         client.get(reverse("admin:missions_doctor_change", args=[999999]))
-        assert not AccessLog.objects.exists()
+        [entry] = AccessLog.objects.all()
+        assert (entry.object_id, entry.record_count, entry.view_name) == ("", 1, "admin:missions_doctor_changelist")
 
     def test_the_doctor_sees_who_consulted_their_record(self, client, ars_staff, doctor):
         client.force_login(ars_staff)
@@ -206,8 +208,16 @@ class TestAccessLog:
         assert access["par"] == ars_staff.get_full_name()
 
 
-def test_ars_staff_close_an_account_from_the_admin(client, ars_staff, doctor):
+def test_a_national_administrator_closes_an_account_from_the_admin(client, ars_staff, doctor):
+    # Accounts are managed by national administrators only (issue #12): ARS staff are refused the user admin.
     client.force_login(ars_staff)
+    refused = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "close_accounts", "_selected_action": [doctor.user.pk]},
+    )
+    assert refused.status_code == 403
+    assert User.objects.get(pk=doctor.user.pk).is_active
+    client.force_login(f.UserFactory(is_staff=True, is_superuser=True))
     response = client.post(
         reverse("admin:accounts_user_changelist"),
         {"action": "close_accounts", "_selected_action": [doctor.user.pk]},
@@ -221,6 +231,8 @@ def test_ars_staff_close_an_account_from_the_admin(client, ars_staff, doctor):
 def test_the_access_log_is_read_only_in_the_admin(client, ars_staff, doctor):
     client.force_login(ars_staff)
     client.get(reverse("admin:missions_doctor_change", args=[doctor.pk]))
+    assert client.get(reverse("admin:accounts_accesslog_changelist")).status_code == 403  # national only (#12)
+    client.force_login(f.UserFactory(is_staff=True, is_superuser=True))
     listing = client.get(reverse("admin:accounts_accesslog_changelist"))
     assert listing.status_code == 200
     assert listing.context["cl"].result_count == 1
