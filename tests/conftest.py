@@ -6,11 +6,17 @@
 import os
 import shutil
 
+import hypothesis
 import pytest
 from django.db import connection
 
 from accounts.authority import ARS_GROUP, ensure_ars_group, scope_of
 from tests import factories as f
+
+# Property tests assert behaviour, never speed: Hypothesis' per-example deadline (200 ms) failed a SIREN test
+# while the machine's two cores were busy. Benchmarks live in bench/.
+hypothesis.settings.register_profile("project", deadline=None)
+hypothesis.settings.load_profile("project")
 
 
 def pytest_collection_modifyitems(config, items):
