@@ -17,8 +17,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import AccessLog, User
 from accounts.privacy import close_account
-from accounts.rules import RuleViolation
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
+from core.errors import RuleViolation
 
 
 def _through_authority(model_admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:

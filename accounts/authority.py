@@ -37,7 +37,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Value
 
-from accounts.rules import NotAllowed
+from core.errors import NotAllowed
 
 ARS_GROUP = "Équipe ARS"
 

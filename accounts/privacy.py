@@ -24,7 +24,7 @@ from django.utils.module_loading import autodiscover_modules
 
 from accounts.authority import may
 from accounts.credentials import revoke_credentials
-from accounts.rules import NotAllowed, RuleViolation
+from core.errors import NotAllowed, RuleViolation
 
 EXPORT_FORMAT = "un-medecin-pres-de-chez-vous/donnees-personnelles/v1"
 ANONYMOUS_FIRST_NAME = "Médecin"

@@ -1,28 +1,8 @@
-"""The vocabulary every app uses to refuse something and to move an object through its lifecycle.
-
-It lives in `accounts` because every other app already depends on it (accounts ← sites ← missions ← billing).
-"""
+"""The former table of allowed transitions, until every lifecycle runs on core.transitions."""
 
 from collections.abc import Mapping
 
-
-class RuleViolation(Exception):
-    """A business rule said no. `code` is stable (clients branch on it); `message` is French, for a person."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class NotAllowed(RuleViolation):
-    """The person acting may never do this (a role problem, not a state problem)."""
-
-    def __init__(self, message: str = "Vous n'êtes pas autorisé à effectuer cette action."):
-        super().__init__("not_allowed", message)
+from core.errors import RuleViolation
 
 
 class Lifecycle:

@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.rules import RuleViolation
 from billing import services
 from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
+from core.errors import RuleViolation
 from missions.admin import apply_each
 
 INLINE_LINES = 200

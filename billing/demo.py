@@ -29,11 +29,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.authority import ensure_ars_group
 from accounts.models import User
-from accounts.rules import RuleViolation
 from accounts.second_factor import DEVICE_NAME, base32_secret
 from billing import services as billing
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
 from billing.reference import load_reference_data
+from core.errors import RuleViolation
 from missions import services as missions
 from missions.models import Booking, Doctor
 from notifications.models import Message

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from accounts.rules import RuleViolation
+from core.errors import RuleViolation
 from missions.rules import month_bounds
 from sites.models import Department
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from accounts.rules import RuleViolation
 from billing.models import FlatRate
+from core.errors import RuleViolation
 
 CENT = Decimal("0.01")
 

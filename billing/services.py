@@ -24,10 +24,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.authority import is_ars_staff, may, require, visible
-from accounts.rules import Lifecycle, NotAllowed, RuleViolation
+from accounts.rules import Lifecycle
 from billing.models import Cpam, Statement, StatementLine, StatementStatus
 from billing.queries import cpam_recipients, payer_department_lookup
 from billing.rates import RateTable, amount_for
+from core.errors import NotAllowed, RuleViolation
 from missions.models import Booking, Doctor
 from missions.rules import MONTHS_FR
 from notifications.outbox import enqueue

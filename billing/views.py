@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.authority import is_ars_staff
-from accounts.rules import RuleViolation
 from billing import services
 from billing.exports.responses import csv_response, pdf_response, xlsx_response
 from billing.forms import BillingNumberForm
@@ -26,6 +25,7 @@ from billing.queries import (
     statements_visible_to,
 )
 from billing.services import can_mark_paid, month_label
+from core.errors import RuleViolation
 from missions.models import Doctor
 
 STATEMENTS_PER_PAGE = 24

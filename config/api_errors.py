@@ -18,28 +18,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-from accounts.rules import NotAllowed, RuleViolation
+from core.errors import Code, NotAllowed, RuleViolation
 
-# Every `code` a 409 may carry, so clients can branch on it (the schema lists them).
-CONFLICT_CODES = (
-    "slot_full",
-    "monthly_cap_reached",
-    "already_booked_that_day",
-    "doctor_not_validated",
-    "date_in_past",
-    "beyond_horizon",
-    "invalid_transition",
-    "slot_closed",
-    "slot_exists",
-    "site_inactive",
-    "attestation_too_early",
-    "idempotency_key_reused",
-    # billing (CPAM statements)
-    "statement_issued",
-    "month_not_over",
-    "month_in_future",
-    "no_flat_rate",
-)
+# Every `code` a 409 may carry, so clients can branch on it (the schema lists them): core.errors.Code, but the
+# role refusal, which is a 403.
+CONFLICT_CODES = tuple(code.value for code in Code if code is not Code.NOT_ALLOWED)
 
 
 def validation_error_body(exc: DjangoValidationError) -> dict[str, list[str]]:

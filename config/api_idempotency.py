@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.rules import RuleViolation
+from core.errors import RuleViolation
 from missions.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"

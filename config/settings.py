@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "core",
     "accounts",
     "sites",
     "missions",

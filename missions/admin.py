@@ -18,9 +18,9 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import authority
-from accounts.rules import RuleViolation
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from config.admin_scale import ProbedDatesAdminMixin
+from core.errors import RuleViolation
 from missions import services
 from missions.models import Availability, Booking, Doctor
 from missions.queries import active_bookings_count

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from accounts.rules import Lifecycle, RuleViolation
+from accounts.rules import Lifecycle
+from core.errors import RuleViolation
 from missions.models import BookingStatus, DoctorStatus
 from sites.models import Period
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.authority import is_ars_staff, require
 from accounts.credentials import revoke_credentials
 from accounts.emails import AmbiguousEmail, normalize_email
-from accounts.rules import NotAllowed, RuleViolation
+from core.errors import NotAllowed, RuleViolation
 from missions import signals
 from missions.models import Availability, Booking, Doctor
 from missions.rules import (

@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.authority import require
-from accounts.rules import RuleViolation
+from core.errors import RuleViolation
 from sites.models import HostSite, Period, Slot
 
 SITE_MANAGERS_ONLY = "Seuls les membres de ce lieu d'accueil et l'équipe ARS de sa région peuvent faire cela."

@@ -6,7 +6,7 @@ from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from accounts.rules import RuleViolation
+from core.errors import RuleViolation
 from sites import services
 from sites.forms import PublishSlotsForm
 from sites.models import Commune, HostSite, Zone

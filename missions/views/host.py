@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
-from accounts.rules import RuleViolation
+from core.errors import RuleViolation
 from missions import services
 from missions.forms import AttestForm, ReasonForm, apply_service_errors
 from missions.models import Availability, Booking, Doctor

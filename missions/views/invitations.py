@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 
-from accounts.rules import RuleViolation
+from core.errors import RuleViolation
 from missions import services
 from missions.models import Doctor
 from missions.queries import slots_with_remaining

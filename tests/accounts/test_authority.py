@@ -21,9 +21,9 @@ from accounts.authority import (
     scope_of,
     visible,
 )
-from accounts.rules import NotAllowed
 from billing.models import Statement
 from billing.services import generate_statement, generate_statements, issue_statement, record_billing_number
+from core.errors import NotAllowed
 from missions import services
 from missions.models import Booking, Doctor
 from notifications.outbox import enqueue

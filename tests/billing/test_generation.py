@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from accounts.rules import NotAllowed, RuleViolation
 from billing.models import FlatRate, Statement, StatementLine
 from billing.services import generate_statement, generate_statements, issue_statement
+from core.errors import NotAllowed, RuleViolation
 from missions.services import correct_attestation
 from tests import factories as f
 from tests.billing.conftest import OCTOBER

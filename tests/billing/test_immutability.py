@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from accounts.rules import RuleViolation
 from billing.models import Statement, StatementLine
 from billing.services import generate_statement, issue_statement, mark_statement_paid
+from core.errors import RuleViolation
 from tests.billing.conftest import OCTOBER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.rules import NotAllowed, RuleViolation
 from billing.models import Statement
 from billing.services import (
     generate_statement,
@@ -14,6 +13,7 @@ from billing.services import (
     mark_statement_paid,
     record_billing_number,
 )
+from core.errors import NotAllowed, RuleViolation
 from missions.models import Doctor
 from notifications.models import Message
 from tests import factories as f

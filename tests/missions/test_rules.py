@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.rules import RuleViolation
+from core.errors import RuleViolation
 from missions import services
 from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
 from missions.rules import BOOKING_LIFECYCLE, DOCTOR_LIFECYCLE, PARIS, is_late, period_start

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.rules import NotAllowed, RuleViolation
+from core.errors import NotAllowed, RuleViolation
 from missions import services
 from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
 from notifications.models import Message

@@ -10,9 +10,9 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import AccessLog, User
 from accounts.privacy import close_account, export_personal_data
-from accounts.rules import NotAllowed, RuleViolation
 from billing.models import StatementLine
 from billing.services import generate_statement, issue_statement
+from core.errors import NotAllowed, RuleViolation
 from missions.models import Booking, Doctor
 from notifications.models import Message
 from notifications.outbox import enqueue

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.rules import NotAllowed, RuleViolation
+from core.errors import NotAllowed, RuleViolation
 from missions import services as missions
 from sites.models import Slot
 from sites.services import publish_slot, publish_slots, recurring_dates

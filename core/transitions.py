@@ -1,0 +1,188 @@
+"""Lifecycles declared once, as named acts, and run in one place.
+
+A lifecycle lists the acts that move one model's status field: for each, the states it starts from, the state it
+leads to, who may do it (a permission check from accounts.authority), what it stamps (`<stamp>_at`, `<stamp>_by`,
+the reason) and what it tells (notices, signals). `Lifecycle.run` does the rest the same way for every model:
+it checks the permission, locks the row, checks the state, stamps, saves (django-simple-history records the
+version with the person acting), writes a `TransitionLog` row (who, when, from, to, why) and calls the tells in
+the same transaction — so a message is the promise of a change that committed (the outbox, PATTERNS.md).
+
+Services call acts (`BOOKING.run(booking, "confirm", by=user)`); no service writes a status by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from core.errors import Code, RuleViolation
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What the tells receive: the object after the act, and how it got there."""
+
+    obj: Any
+    act: Act
+    by: Any
+    previous: str
+    reason: str
+    at: datetime
+
+
+Tell = Callable[[Transition], object]
+Permission = Callable[[Any, Any], None]  # (by, obj) -> None, raising NotAllowed
+
+
+@dataclass(frozen=True)
+class Act:
+    """One named act of a lifecycle."""
+
+    name: str
+    sources: frozenset[str]
+    target: str | None  # None: the caller chooses among `targets` (an attestation: completed or no-show)
+    label: str = ""  # French, for the log and the refusals: « valider le dossier »
+    permission: Permission | None = None  # None: the act is the system's (a job); `by` may be None
+    stamp: str | None = None  # "confirmed" stamps confirmed_at and confirmed_by
+    reason_field: str | None = None  # the model field that keeps the reason given
+    targets: frozenset[str] = frozenset()
+    tells: tuple[Tell, ...] = ()
+    also: Callable[[Transition], None] | None = None  # stamps of its own, before the save (validated_at…)
+
+
+def act(
+    name: str,
+    sources: Iterable[str],
+    target: str | None,
+    *,
+    label: str = "",
+    permission: Permission | None = None,
+    stamp: str | None = None,
+    reason_field: str | None = None,
+    targets: Iterable[str] = (),
+    tells: Iterable[Tell] = (),
+    also: Callable[[Transition], None] | None = None,
+) -> Act:
+    return Act(
+        name=name,
+        sources=frozenset(sources),
+        target=target,
+        label=label or name,
+        permission=permission,
+        stamp=stamp,
+        reason_field=reason_field,
+        targets=frozenset(targets),
+        tells=tuple(tells),
+        also=also,
+    )
+
+
+@dataclass
+class Lifecycle:
+    """The acts of one model's status field, and the one place that runs them."""
+
+    model: type[models.Model]
+    acts: Mapping[str, Act]
+    field: str = "status"
+    lock: Callable[[Any], Any] | None = None  # obj -> the same row, locked (and any row to lock before it)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.labels = self.labels or {str(k): str(v) for k, v in self.model._meta.get_field(self.field).choices}
+        unknown = {
+            state
+            for a in self.acts.values()
+            for state in {*a.sources, *a.targets, *([a.target] if a.target else [])}
+            if state not in self.labels
+        }
+        if unknown:
+            raise ValueError(f"{self.model.__name__}: unknown states {sorted(unknown)}")
+
+    @classmethod
+    def of(cls, model: type[models.Model], *acts: Act, **options: Any) -> Lifecycle:
+        return cls(model=model, acts={a.name: a for a in acts}, **options)
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def state(self, obj: Any) -> str:
+        return getattr(obj, self.field)
+
+    def can(self, obj: Any, name: str) -> bool:
+        """May this act start from the object's current state (whoever acts)?"""
+        return self.state(obj) in self.acts[name].sources
+
+    def available(self, obj: Any) -> list[Act]:
+        return [a for a in self.acts.values() if self.state(obj) in a.sources]
+
+    def successors(self, state: str) -> set[str]:
+        """Every state some act leads to from `state` (the table of DESIGN §4)."""
+        return {t for a in self.acts.values() if state in a.sources for t in ({a.target} if a.target else a.targets)}
+
+    def refusal(self, current: str, target: str | None) -> RuleViolation:
+        to = self.labels.get(target, target) if target else "?"
+        return RuleViolation(
+            Code.INVALID_TRANSITION,
+            f"Impossible de passer de « {self.labels.get(current, current)} » à « {to} ».",
+        )
+
+    # --- running ---------------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        obj: Any,
+        name: str,
+        *,
+        by: Any,
+        reason: str = "",
+        target: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+        locked: bool = False,
+    ) -> Any:
+        """Run act `name` on `obj` for `by` and return the object as saved.
+
+        `target` picks among the act's `targets`; `changes` are the other fields the act sets (a count of
+        consultations, the late-cancellation flag); `locked=True` when the caller already holds the row's lock
+        (closing a slot cancels its bookings under the locks it took in order)."""
+        a = self.acts[name]
+        if a.permission is not None:
+            a.permission(by, obj)
+        reason = (reason or "").strip()
+        with transaction.atomic():
+            if not locked:
+                obj = self.lock(obj) if self.lock else self._lock(obj)
+            previous = self.state(obj)
+            to = a.target or target
+            if a.target is None and to not in a.targets:
+                raise self.refusal(previous, to)
+            if previous not in a.sources:
+                raise self.refusal(previous, to)
+            now = timezone.now()
+            setattr(obj, self.field, to)
+            for attribute, value in (changes or {}).items():
+                setattr(obj, attribute, value)
+            if a.stamp:
+                setattr(obj, f"{a.stamp}_at", now)
+                setattr(obj, f"{a.stamp}_by", by)
+            if a.reason_field:
+                setattr(obj, a.reason_field, reason)
+            transition = Transition(obj=obj, act=a, by=by, previous=previous, reason=reason, at=now)
+            if a.also is not None:
+                a.also(transition)
+            obj._history_user = by
+            if reason:
+                obj._change_reason = reason[:100]
+            obj.save()
+            from core.models import TransitionLog
+
+            TransitionLog.record(transition, lifecycle=self)
+            for tell in a.tells:
+                tell(transition)
+        return obj
+
+    def _lock(self, obj: Any) -> Any:
+        return type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
