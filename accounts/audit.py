@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts.authority import is_ars_staff
+from accounts.authority import is_ars_staff, scope_of
 from accounts.models import AccessLog
 
 
@@ -60,6 +60,31 @@ def record_bulk_access(*, user, object_type: str, view_name: str, path: str, que
         path=path[:500],
         query=query[:1000],
         record_count=count,
+    )
+
+
+def reads_others_records(user) -> bool:
+    """Does this person's list or export show other people's records? ARS staff, host-site members and CPAM agents
+    do; a doctor reading only their own bookings does not (logging that would bury the log in noise)."""
+    scope = scope_of(user)
+    return scope.ars or bool(scope.site_ids) or bool(scope.cpam_ids)
+
+
+def record_bulk_read(request: HttpRequest, *, object_type: str, count: int) -> AccessLog | None:
+    """One row for a list, a search or an export a door served: who, the path, the query string, how many records.
+
+    Called by the doors themselves (API lists, /ars/, /cpam/, statement exports) after they built the response."""
+    user = getattr(request, "user", None)
+    if not reads_others_records(user):
+        return None
+    match = getattr(request, "resolver_match", None)
+    return record_bulk_access(
+        user=user,
+        object_type=object_type,
+        view_name=match.view_name if match else "",
+        path=request.path,
+        query=request.META.get("QUERY_STRING", ""),
+        count=count,
     )
 
 

@@ -173,6 +173,17 @@ def region_ids(user) -> frozenset[int] | None:
     return None if scope.national else scope.region_ids
 
 
+def ars_zones(user) -> QuerySet:
+    """The zones a person watches *as the ARS* (coverage, the /ars/ dashboard): every zone for a superuser, those of
+    their region(s) for ARS staff, none for anyone else — the catalogue an agent who is also a doctor or a site
+    member sees is not theirs to watch."""
+    scope = scope_of(user)
+    zones = visible_by_scope(scope, "sites.Zone")
+    if scope.national:
+        return zones
+    return zones.filter(department__region_id__in=scope.region_ids) if scope.regional else zones.none()
+
+
 # --- what each model shows to whom -------------------------------------------------------------------------
 #
 # Each function returns one `Q` per role the scope holds (ORed by `visible`), or ALL. A model without a rule
@@ -199,10 +210,15 @@ def _doctor_of_regions(regions: Iterable[int]) -> Q:
 def _catalogue_zone(scope: Scope) -> list[Q]:
     rules = [Q(department__region_id__in=scope.region_ids)] if scope.regional else []
     if scope.site_ids:
-        rules.append(Q(host_sites__in=scope.site_ids))
+        # A subquery, not a join through host_sites: a join repeats the zone once per site (get() then fails).
+        rules.append(Q(pk__in=_zones_of_sites(scope.site_ids)))
     if _sees_catalogue(scope):
         rules.append(Q(active=True))
     return rules
+
+
+def _zones_of_sites(site_ids: Iterable[int]) -> QuerySet:
+    return apps.get_model("sites", "HostSite").objects.filter(pk__in=site_ids).values("zone_id")
 
 
 def _sees_catalogue(scope: Scope) -> bool:
@@ -243,7 +259,9 @@ def _availability(scope: Scope) -> list[Q]:
         rules.append(Q(doctor_id=scope.doctor_id))
     if scope.site_ids:
         # A site looks for validated doctors available in its zone (« proposer ce créneau »).
-        rules.append(Q(doctor__status="validated", doctor__zones__host_sites__in=scope.site_ids))
+        doctor_zones = apps.get_model("missions", "Doctor").zones.through
+        covering = doctor_zones.objects.filter(zone_id__in=_zones_of_sites(scope.site_ids)).values("doctor_id")
+        rules.append(Q(doctor__status="validated", doctor_id__in=covering))  # subquery: no row repeated
     return rules
 
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 
-from accounts.authority import is_ars_staff, is_doctor
+from accounts.authority import cpam_ids, is_ars_staff, is_doctor, is_staff_without_region, site_ids
 from accounts.forms import LoginForm, NewPasswordForm, PasswordResetRequestForm
 
 
@@ -29,7 +29,7 @@ def _cpam_url() -> str:
 def spaces_for(user) -> list[Space]:
     """The web spaces a person may enter, from their roles (one person may hold several)."""
     spaces = []
-    if is_ars_staff(user):
+    if is_ars_staff(user) or is_staff_without_region(user):  # the latter is told there why they see nothing
         spaces.append(
             Space(
                 "Tableau de bord ARS", "Couverture des zones, dossiers et alertes.", reverse("missions:ars_dashboard")
@@ -39,11 +39,11 @@ def spaces_for(user) -> list[Space]:
         spaces.append(
             Space("Espace médecin", "Créneaux, missions, gains et calendrier.", reverse("missions:doctor_home"))
         )
-    if user.site_memberships.exists():
+    if site_ids(user):
         spaces.append(
             Space("Espace lieu d'accueil", "Créneaux, réservations et attestations.", reverse("missions:host_home"))
         )
-    if user.cpam_memberships.exists():
+    if cpam_ids(user):
         spaces.append(Space("Espace CPAM", "Relevés des forfaits et numéros dédiés.", _cpam_url()))
     return spaces
 

@@ -1,8 +1,10 @@
 """API v1 of CPAM statements: parse, call a service or a query, render.
 
-Who sees what (404 otherwise, never revealing that a statement exists): ARS staff every statement, drafts
-included; a CPAM agent the issued and paid statements of their own CPAM (`billing.queries.statements_visible_to`).
-Anyone else is refused (403). ARS staff generate and issue; an agent of the statement's CPAM marks it paid.
+Who sees what is accounts/authority.py (`visible(user, Statement)`, through `billing.queries.statements_visible_to`;
+404 otherwise, never revealing that a statement exists): ARS staff the statements of their region's CPAMs, drafts
+included (superusers: every region); a CPAM agent the issued and paid statements of their own CPAM. Anyone else is
+refused (403). ARS staff generate (for their region's CPAMs only) and issue; an agent of the statement's CPAM, or
+the ARS, marks it paid. Every export (CSV, XLSX, PDF) writes one row to the access log (accounts.audit).
 """
 
 import json
@@ -21,6 +23,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.audit import record_bulk_read
 from accounts.authority import cpam_ids, is_ars_staff
 from billing import services
 from billing.exports.responses import XLSX_TYPE, csv_response, pdf_response, xlsx_response
@@ -296,14 +299,20 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @_file_schema("text/csv", "CSV (séparateur « ; », UTF-8 avec BOM, virgule décimale)")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer])
     def csv(self, request: Request, pk: str | None = None):
-        return csv_response(self.get_object())
+        return self._export(request, csv_response)
 
     @_file_schema(XLSX_TYPE, "XLSX")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XlsxRenderer])
     def xlsx(self, request: Request, pk: str | None = None):
-        return xlsx_response(self.get_object())
+        return self._export(request, xlsx_response)
 
     @_file_schema("application/pdf", "PDF")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
     def pdf(self, request: Request, pk: str | None = None):
-        return pdf_response(self.get_object())
+        return self._export(request, pdf_response)
+
+    def _export(self, request: Request, render_file):
+        statement = self.get_object()
+        response = render_file(statement)
+        record_bulk_read(request, object_type="billing.statementline", count=statement.line_count)
+        return response

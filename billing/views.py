@@ -1,6 +1,7 @@
 """The CPAM space: the statements of the agent's CPAM, their downloads, « marquer payé », and the doctors
-awaiting a dedicated billing number. ARS staff may enter it too (and see every CPAM). Another CPAM's statement
-is a 404; a person with neither role gets a 403."""
+awaiting a dedicated billing number. ARS staff may enter it too, for the CPAMs of their region(s) only. Who sees
+what is accounts/authority.py: another CPAM's (or region's) statement or doctor is a 404; a person with neither
+role gets a 403. Exports and the list of doctors awaiting a number write one row to the access log."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -13,7 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.authority import is_ars_staff
+from accounts.audit import record_bulk_read
+from accounts.authority import cpam_ids, is_ars_staff, visible
 from billing import services
 from billing.exports.responses import csv_response, pdf_response, xlsx_response
 from billing.forms import BillingNumberForm
@@ -37,7 +39,7 @@ def cpam_space(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not (is_ars_staff(request.user) or request.user.cpam_memberships.exists()):
+        if not (is_ars_staff(request.user) or cpam_ids(request.user)):
             raise PermissionDenied("L'espace CPAM est réservé aux agents des CPAM et à l'équipe de l'ARS.")
         return view(request, *args, **kwargs)
 
@@ -92,19 +94,26 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @cpam_space
 def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    return csv_response(_visible_statement(request, pk))
+    return _export(request, pk, csv_response)
 
 
 @require_GET
 @cpam_space
 def statement_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    return xlsx_response(_visible_statement(request, pk))
+    return _export(request, pk, xlsx_response)
 
 
 @require_GET
 @cpam_space
 def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    return pdf_response(_visible_statement(request, pk))
+    return _export(request, pk, pdf_response)
+
+
+def _export(request: HttpRequest, pk: int, render_file: Callable) -> HttpResponse:
+    statement = _visible_statement(request, pk)
+    response = render_file(statement)
+    record_bulk_read(request, object_type="billing.statementline", count=statement.line_count)
+    return response
 
 
 @require_POST
@@ -123,6 +132,7 @@ def mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
 def _numbers_page(request: HttpRequest, bound: tuple[int, BillingNumberForm] | None = None) -> HttpResponse:
     doctors = doctors_awaiting_billing_number(request.user)
     page = Paginator(doctors, DOCTORS_PER_PAGE).get_page(request.GET.get("page"))
+    record_bulk_read(request, object_type="missions.doctor", count=len(page))
     for doctor in page:
         if bound and bound[0] == doctor.pk:
             doctor.form = bound[1]
@@ -140,7 +150,7 @@ def billing_numbers(request: HttpRequest) -> HttpResponse:
 @require_POST
 @cpam_space
 def record_billing_number(request: HttpRequest, doctor_id: int) -> HttpResponse:
-    doctor = get_object_or_404(Doctor, pk=doctor_id)
+    doctor = get_object_or_404(visible(request.user, Doctor), pk=doctor_id)
     if not can_record_billing_number(request.user, doctor):
         raise Http404("Aucun médecin de votre CPAM ne correspond.")  # never confirm another CPAM's doctor exists
     form = BillingNumberForm(request.POST, prefix=f"medecin-{doctor.pk}")

@@ -5,6 +5,7 @@ response to an authenticated request (session or API token), plus the iCal feed,
 its address. Anonymous public pages and static files (served earlier, by WhiteNoise) keep their caching.
 """
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
@@ -12,13 +13,17 @@ UNAUTHENTICATED_PERSONAL_VIEWS = frozenset({"ical_feed"})
 
 
 def holds_personal_data(request: HttpRequest) -> bool:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    """Cheap tests first, none of which reads the database: the iCal feed, an API token, then a session cookie
+    (a signed-in browser). A page that never looked at the person (the feed, a public page) costs no query."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name in UNAUTHENTICATED_PERSONAL_VIEWS:
         return True
     if request.META.get("HTTP_AUTHORIZATION"):
         return True
-    match = getattr(request, "resolver_match", None)
-    return match is not None and match.url_name in UNAUTHENTICATED_PERSONAL_VIEWS
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
 
 
 class PersonalDataNoStoreMiddleware:

@@ -1,16 +1,18 @@
 """API v1 of slots, doctors, bookings, availability and coverage: parse, call a service or a query, render.
 
-Who sees what (404 otherwise, never revealing that an object exists):
-- slots: every signed-in person sees open slots of active sites (what a volunteer searches); members of a site
-  and ARS staff also see that site's closed slots;
-- doctors: ARS staff all of them; a doctor only themselves (`/doctors/me/`);
-- bookings and availability: `missions.queries.bookings_visible_to`, a doctor's own availability.
-Who may do what is the role check of each action (403) and then the service's own `by=` check.
+Who sees what is accounts/authority.py, and only there: every viewset's queryset is `visible(user, Model)` (plus
+its own filters), so an object outside the caller's scope is a 404, never revealing that it exists. In short:
+ARS staff see their region(s) (superusers: every region; a staff account without a region: nothing), host-site
+members their sites, CPAM agents their doctors' bookings, doctors themselves; every signed-in person sees the
+catalogue a volunteer searches (open slots of active sites). The role check of each action (config/api_permissions.py,
+403) comes first, then the service's own `authority.require(by=…)`. Lists that show doctors' identities to someone
+other than the doctor write one row to the access log (accounts.audit.record_bulk_read).
 """
 
 from datetime import date
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,7 +29,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.authority import is_ars_staff, site_ids
+from accounts.audit import record_bulk_read
+from accounts.authority import ars_zones, is_ars_staff, site_ids, visible
 from config.api_errors import ErrorSerializer, conflict
 from config.api_idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from config.api_permissions import (
@@ -42,10 +45,19 @@ from missions import services
 from missions.filters import AvailabilityFilter, BookingFilter, DoctorFilter, SlotFilter
 from missions.models import Availability, Booking, Doctor
 from missions.queries import available_doctors, bookings_visible_to, coverage, slots_with_remaining
-from sites.models import Commune, Department, HostSite, Period, SiteMembership, Slot, Zone
+from sites.models import Commune, Department, HostSite, Period, Slot, Zone
 from sites.services import publish_slot
 
 # --- slots ---------------------------------------------------------------------------------------------------
+
+
+def _audited(request: Request, response: Response, object_type: str) -> Response:
+    """A list that shows doctors' identities leaves one row in the access log (who, path, query, how many)."""
+    if response.status_code == 200:
+        data = response.data
+        rows = data.get("results", ()) if isinstance(data, dict) else data
+        record_bulk_read(request, object_type=object_type, count=len(rows))
+    return response
 
 
 class SlotSerializer(serializers.ModelSerializer):
@@ -75,11 +87,17 @@ class SlotSerializer(serializers.ModelSerializer):
 
 
 class SlotCreateSerializer(serializers.Serializer):
-    site = serializers.PrimaryKeyRelatedField(queryset=HostSite.objects.all())
+    # Only the sites the caller may see (accounts.authority): another region's site is « does not exist ».
+    site = serializers.PrimaryKeyRelatedField(queryset=HostSite.objects.none())
     date = serializers.DateField()
     period = serializers.ChoiceField(choices=Period.choices, default=Period.FULL_DAY)
     capacity = serializers.IntegerField(default=1)
     note = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        self.fields["site"].queryset = visible(getattr(request, "user", None), HostSite)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -115,12 +133,7 @@ class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = SlotFilter
 
     def get_queryset(self) -> QuerySet:
-        qs = Slot.objects.all()
-        user = self.request.user
-        if not is_ars_staff(user):
-            own_sites = SiteMembership.objects.filter(user_id=user.pk).values("site_id")
-            qs = qs.filter(Q(status=Slot.Status.OPEN, site__active=True) | Q(site_id__in=own_sites))
-        return slots_for_api(qs).order_by("date", "pk")
+        return slots_for_api(visible(self.request.user, Slot)).order_by("date", "pk")
 
     def get_permissions(self):
         if self.action in ("create", "close"):
@@ -258,13 +271,15 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = DoctorFilter
 
     def get_queryset(self) -> QuerySet:
-        qs = Doctor.objects.select_related(
-            "user", "practice_commune", "practice_department", "cdom_department"
-        ).prefetch_related("zones")
-        user = self.request.user
-        if not is_ars_staff(user):
-            qs = qs.filter(user_id=user.pk) if user.is_authenticated else qs.none()
-        return qs.order_by("last_name", "first_name", "pk")
+        return (
+            visible(self.request.user, Doctor)
+            .select_related("user", "practice_commune", "practice_department", "cdom_department")
+            .prefetch_related("zones")
+            .order_by("last_name", "first_name", "pk")
+        )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return _audited(request, super().list(request, *args, **kwargs), "missions.doctor")
 
     def get_permissions(self):
         if self.action == "create":
@@ -401,6 +416,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> QuerySet:
         return bookings_visible_to(self.request.user).select_related("slot__site", "doctor").order_by("-date", "-pk")
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return _audited(request, super().list(request, *args, **kwargs), "missions.booking")
+
     def get_permissions(self):
         if self.action == "create":
             return [IsDoctor()]
@@ -521,7 +539,8 @@ class AvailableDoctorSerializer(serializers.ModelSerializer):
 
 
 class AvailabilitySearchSerializer(serializers.Serializer):
-    zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all())
+    # The zone's id only: the view looks it up among the zones the caller may see (404 otherwise).
+    zone = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     date = serializers.DateField()
 
 
@@ -540,7 +559,9 @@ class AvailabilityViewSet(
     filterset_class = AvailabilityFilter
 
     def get_queryset(self) -> QuerySet:
-        return Availability.objects.filter(doctor__user_id=self.request.user.pk).order_by("date", "period", "pk")
+        # The caller's own availability (a doctor's list, and what they may remove), within what they may see.
+        user = self.request.user
+        return visible(user, Availability).filter(doctor__user_id=user.pk).order_by("date", "period", "pk")
 
     def get_permissions(self):
         if self.action in ("create", "destroy"):
@@ -578,11 +599,13 @@ class AvailabilityViewSet(
             raise PermissionDenied("Réservé aux lieux d'accueil et à l'équipe de l'ARS.")
         query = AvailabilitySearchSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        zone, day = query.validated_data["zone"], query.validated_data["date"]
-        if not ars and not HostSite.objects.filter(zone=zone, memberships__user=user).exists():
+        zone = get_object_or_404(visible(user, Zone), pk=query.validated_data["zone"])
+        day = query.validated_data["date"]
+        if not ars and not HostSite.objects.filter(zone=zone, pk__in=site_ids(user)).exists():
             raise PermissionDenied("Vous ne pouvez chercher des médecins que dans la zone de votre lieu d'accueil.")
-        page = self.paginate_queryset(available_doctors(zone=zone, date=day))
-        return self.get_paginated_response(AvailableDoctorSerializer(page, many=True).data)
+        page = self.paginate_queryset(visible(user, available_doctors(zone=zone, date=day)))
+        response = self.get_paginated_response(AvailableDoctorSerializer(page, many=True).data)
+        return _audited(request, response, "missions.doctor")
 
     @extend_schema(
         summary="Déclarer une disponibilité",
@@ -642,8 +665,11 @@ class CoverageRowSerializer(serializers.Serializer):
 class CoverageViewSet(viewsets.GenericViewSet):
     permission_classes = [IsArsStaff]
     serializer_class = CoverageRowSerializer
-    queryset = Zone.objects.filter(active=True).order_by("department__code", "name", "pk")
     filter_backends = []
+
+    def get_queryset(self) -> QuerySet:
+        """The active zones of the agent's region(s) (superusers: every region)."""
+        return ars_zones(self.request.user).filter(active=True).order_by("department__code", "name", "pk")
 
     @extend_schema(
         summary="Couverture des zones pour un mois (équipe ARS)",

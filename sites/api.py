@@ -1,10 +1,13 @@
-"""Zones and host sites, read-only: any signed-in person may list them (public information of a public service,
-kept behind authentication like the rest of the API). ARS staff manage them in the admin."""
+"""Zones and host sites, read-only. What each person sees is accounts/authority.py (`visible`): every signed-in
+person the catalogue a volunteer searches (active zones and sites), ARS staff those of their region(s), members
+their own sites. ARS staff manage them in the admin."""
 
 import django_filters
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from accounts.authority import visible
 from sites.models import HostSite, Zone
 
 
@@ -34,13 +37,18 @@ class ZoneFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Lister les zones", description="Les zones de la mission, actives ou non."),
+    list=extend_schema(
+        summary="Lister les zones",
+        description="Les zones actives de la mission ; l'équipe ARS voit aussi les zones inactives de sa région.",
+    ),
     retrieve=extend_schema(summary="Voir une zone"),
 )
 class ZoneViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Zone.objects.select_related("department").order_by("department__code", "name", "pk")
     serializer_class = ZoneSerializer
     filterset_class = ZoneFilter
+
+    def get_queryset(self) -> QuerySet:
+        return visible(self.request.user, Zone).select_related("department").order_by("department__code", "name", "pk")
 
 
 @extend_schema_view(
@@ -48,6 +56,8 @@ class ZoneViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="Voir un lieu d'accueil"),
 )
 class HostSiteViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = HostSite.objects.filter(active=True).select_related("commune").order_by("name", "pk")
     serializer_class = HostSiteSerializer
     filterset_fields = ["zone", "kind"]
+
+    def get_queryset(self) -> QuerySet:
+        return visible(self.request.user, HostSite).filter(active=True).select_related("commune").order_by("name", "pk")

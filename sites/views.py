@@ -1,4 +1,6 @@
-"""Public home page, and publishing slots (the part of the host-site space that only touches sites)."""
+"""Public home page, and publishing slots (the part of the host-site space that only touches sites).
+
+The home page and the commune search are public: the catalogue of active zones, and national reference data."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,6 +8,7 @@ from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts.authority import site_ids, visible
 from core.errors import RuleViolation
 from sites import services
 from sites.forms import PublishSlotsForm
@@ -24,7 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def publish(request: HttpRequest) -> HttpResponse:
-    sites = list(HostSite.objects.filter(memberships__user_id=request.user.pk).select_related("zone"))
+    # The person's own sites, among those they may see (accounts.authority).
+    sites = list(visible(request.user, HostSite).filter(pk__in=site_ids(request.user)).select_related("zone"))
     if not sites:
         raise PermissionDenied("Seules les équipes des lieux d'accueil publient des créneaux.")
     form = PublishSlotsForm(request.POST or None, sites=sites)

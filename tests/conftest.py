@@ -120,6 +120,44 @@ def ars_staff(zone):
     return user
 
 
+# Region B: the other region. Its department codes (2A, 2B) are ones DepartmentFactory's sequence never makes, so
+# a test's departments of region A (84) and of region B never meet through `django_get_or_create`.
+OTHER_REGION = {"code": "53", "name": "Bretagne"}
+
+
+@pytest.fixture
+def other_zone(db):
+    """A zone of region B (the `zone` fixture is in region A)."""
+    region = f.RegionFactory(**OTHER_REGION)
+    return f.ZoneFactory(department=f.DepartmentFactory(code="2A", region=region))
+
+
+@pytest.fixture
+def ars_other_region(other_zone):
+    """ARS staff of region B: everything of region A is outside their scope."""
+    user = f.ArsMembershipFactory(region=other_zone.department.region).user
+    user.groups.add(ensure_ars_group())
+    scope_of(user)
+    return user
+
+
+@pytest.fixture
+def staff_without_region(db):
+    """A staff account no region was given yet: it sees nothing."""
+    user = f.UserFactory(is_staff=True)
+    user.groups.add(ensure_ars_group())
+    scope_of(user)
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    """National: every region."""
+    user = f.UserFactory(is_staff=True, is_superuser=True)
+    scope_of(user)
+    return user
+
+
 @pytest.fixture
 def cpam_agent(doctor):
     """An agent of the CPAM de rattachement of `doctor` (the CPAM of their main practice's department)."""

@@ -3,11 +3,13 @@
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from accounts.authority import is_ars_staff
+from accounts.authority import is_ars_staff, is_staff_without_region, site_ids
 from missions.models import Doctor
 from sites.models import HostSite
 
@@ -32,7 +34,7 @@ def host_space(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        sites = list(HostSite.objects.filter(memberships__user_id=request.user.pk).select_related("zone", "commune"))
+        sites = list(HostSite.objects.filter(pk__in=site_ids(request.user)).select_related("zone", "commune"))
         if not sites:
             raise PermissionDenied("L'espace lieu d'accueil est réservé aux équipes des lieux d'accueil.")
         return view(request, sites, *args, **kwargs)
@@ -41,9 +43,14 @@ def host_space(view: Callable) -> Callable:
 
 
 def ars_space(view: Callable) -> Callable:
+    """ARS staff of a region (or a superuser). A staff account without a region gets a page telling them why they
+    see nothing, and nothing else (accounts.authority: it no longer falls open to every region)."""
+
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if is_staff_without_region(request.user):
+            return render(request, "ars/no_region.html", {"contact": settings.ARS_CONTACT_EMAIL}, status=403)
         if not is_ars_staff(request.user):
             raise PermissionDenied("Le tableau de bord est réservé à l'équipe de l'ARS.")
         return view(request, *args, **kwargs)

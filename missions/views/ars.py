@@ -1,5 +1,6 @@
 """The ARS dashboard: coverage of the zones for the next six months, and what needs attention. Work is done in
-the admin; this page links there."""
+the admin; this page links there. Everything on it is the agent's region(s) (accounts.authority; superusers:
+national); a staff account without a region is told so by `ars_space` and sees nothing."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,10 +15,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.audit import record_bulk_read
+from accounts.authority import ars_zones, visible
 from missions.models import Booking, Doctor
 from missions.queries import CoverageRow, coverage, next_months
 from missions.views.access import ars_space
-from sites.models import Zone
 
 MONTHS = 6
 LATE_CANCELLATIONS_DAYS = 30
@@ -153,14 +155,11 @@ def _admin_changelist(model: str) -> str | None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     months = next_months(MONTHS, today)
-    region_ids = list(request.user.ars_memberships.values_list("region_id", flat=True))
-    zones = Zone.objects.filter(active=True)
-    doctors = Doctor.objects.all()
-    bookings = Booking.objects.all()
-    if region_ids:  # ARS staff work for their region(s); a national account without region sees everything
-        zones = zones.filter(department__region_id__in=region_ids)
-        doctors = doctors.filter(practice_department__region_id__in=region_ids)
-        bookings = bookings.filter(zone__department__region_id__in=region_ids)
+    # accounts.authority: the agent's region(s), a superuser every region (ars_space turned away a staff account
+    # without a region: it sees nothing).
+    zones = ars_zones(request.user).filter(active=True)
+    doctors = visible(request.user, Doctor)
+    bookings = visible(request.user, Booking)
 
     rows = coverage(months, zones=zones)
     totals = {m: MonthTotal(month=m) for m in months}
@@ -198,6 +197,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .only(*BOOKING_COLUMNS, "cancelled_at", "reason")
         .order_by("-cancelled_at")
     )
+    awaiting, unconfirmed, late = list(awaiting[:LIST_LIMIT]), list(unconfirmed[:LIST_LIMIT]), list(late[:LIST_LIMIT])
+    # The page names doctors (applications, and the doctors of the bookings listed): one row in the access log.
+    record_bulk_read(request, object_type="missions.doctor", count=len(awaiting) + len(unconfirmed) + len(late))
     return render(
         request,
         "ars/dashboard.html",
@@ -207,9 +209,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "matrix": coverage_matrix_html(rows),
             "month_totals": month_totals,
             "chart": chart,
-            "awaiting": list(awaiting[:LIST_LIMIT]),
-            "unconfirmed": list(unconfirmed[:LIST_LIMIT]),
-            "late": list(late[:LIST_LIMIT]),
+            "awaiting": awaiting,
+            "unconfirmed": unconfirmed,
+            "late": late,
             "confirm_days": settings.CONFIRM_REMINDER_DAYS,
             "late_days": LATE_CANCELLATIONS_DAYS,
             "admin_doctors": _admin_changelist("doctor"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
+from accounts.authority import visible
 from billing.queries import doctor_earnings  # web pages sit on top of every app: the earnings are billing's
 from config.api_throttles import registration_allowed
 from core.errors import RuleViolation
@@ -163,7 +164,7 @@ def slots(request: HttpRequest, doctor: Doctor) -> HttpResponse:
 @require_POST
 @doctor_space
 def book(request: HttpRequest, doctor: Doctor, slot_id: int) -> HttpResponse:
-    slot = get_object_or_404(Slot.objects.select_related("site"), pk=slot_id)
+    slot = get_object_or_404(visible(request.user, Slot).select_related("site"), pk=slot_id)
     try:
         booking = services.book_slot(doctor=doctor, slot=slot, by=request.user)
     except RuleViolation as exc:
@@ -197,7 +198,7 @@ def my_missions(request: HttpRequest, doctor: Doctor) -> HttpResponse:
 @doctor_space
 def cancel(request: HttpRequest, doctor: Doctor, booking_id: int) -> HttpResponse:
     booking = get_object_or_404(
-        Booking.objects.select_related("slot__site__commune", "zone"), pk=booking_id, doctor=doctor
+        visible(request.user, Booking).select_related("slot__site__commune", "zone"), pk=booking_id, doctor=doctor
     )
     late = services.is_late_cancellation(booking)
     form = ReasonForm(
@@ -270,7 +271,7 @@ def availability(request: HttpRequest, doctor: Doctor) -> HttpResponse:
 @require_POST
 @doctor_space
 def remove_availability(request: HttpRequest, doctor: Doctor, availability_id: int) -> HttpResponse:
-    day = get_object_or_404(Availability, pk=availability_id, doctor=doctor)
+    day = get_object_or_404(visible(request.user, Availability), pk=availability_id, doctor=doctor)
     services.remove_availability(day, by=request.user)
     messages.success(request, f"Disponibilité du {date_format(day.date, 'l j F Y')} retirée.")
     return redirect("missions:doctor_availability")

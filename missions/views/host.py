@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
+from accounts.authority import visible
 from core.errors import RuleViolation
 from missions import services
 from missions.forms import AttestForm, ReasonForm, apply_service_errors
@@ -95,11 +96,12 @@ def _slot_page(
 ) -> HttpResponse:
     today = timezone.localdate()
     slot = get_object_or_404(
-        slots_with_remaining(Slot.objects.filter(site__in=sites)).select_related("site", "zone"), pk=slot_id
+        slots_with_remaining(visible(request.user, Slot).filter(site__in=sites)).select_related("site", "zone"),
+        pk=slot_id,
     )
     bookings = list(slot.bookings.select_related("doctor").order_by("requested_at"))
     can_offer = slot.status == Slot.Status.OPEN and slot.date >= today and slot.remaining > 0
-    available = list(available_doctors(zone=slot.zone_id, date=slot.date)) if can_offer else []
+    available = list(visible(request.user, available_doctors(zone=slot.zone_id, date=slot.date))) if can_offer else []
     invited = set()
     if available:
         prefix = f"slot:{slot.pk}:offer:"
@@ -135,8 +137,11 @@ def slot_detail(request: HttpRequest, sites: list[HostSite], slot_id: int) -> Ht
 @require_POST
 @host_space
 def offer(request: HttpRequest, sites: list[HostSite], slot_id: int, doctor_id: int) -> HttpResponse:
-    slot = get_object_or_404(Slot.objects.filter(site__in=sites).select_related("site", "zone"), pk=slot_id)
-    # Only the doctors this page listed: those who declared themselves available that day in the slot's zone.
+    slot = get_object_or_404(
+        visible(request.user, Slot).filter(site__in=sites).select_related("site", "zone"), pk=slot_id
+    )
+    # Only the doctors this page listed: those who declared themselves available that day in the slot's zone. Not
+    # narrowed to `visible` (validated doctors): one suspended since the page was shown gets the service's reason.
     declared = Availability.objects.filter(date=slot.date, doctor__zones=slot.zone_id).values("doctor_id")
     doctor = get_object_or_404(Doctor.objects.select_related("user").filter(pk__in=declared), pk=doctor_id)
     try:
@@ -155,7 +160,7 @@ def offer(request: HttpRequest, sites: list[HostSite], slot_id: int, doctor_id: 
 @require_POST
 @host_space
 def close(request: HttpRequest, sites: list[HostSite], slot_id: int) -> HttpResponse:
-    slot = get_object_or_404(Slot.objects.filter(site__in=sites), pk=slot_id)
+    slot = get_object_or_404(visible(request.user, Slot).filter(site__in=sites), pk=slot_id)
     form = ReasonForm(
         request.POST,
         label="Motif de la fermeture",
@@ -199,16 +204,17 @@ def bookings(request: HttpRequest, sites: list[HostSite]) -> HttpResponse:
     return _bookings_page(request, sites)
 
 
-def _site_booking(sites: list[HostSite], booking_id: int) -> Booking:
+def _site_booking(request: HttpRequest, sites: list[HostSite], booking_id: int) -> Booking:
     return get_object_or_404(
-        Booking.objects.filter(slot__site__in=sites).select_related("doctor__user", "slot__site"), pk=booking_id
+        visible(request.user, Booking).filter(slot__site__in=sites).select_related("doctor__user", "slot__site"),
+        pk=booking_id,
     )
 
 
 @require_POST
 @host_space
 def confirm(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
-    booking = _site_booking(sites, booking_id)
+    booking = _site_booking(request, sites, booking_id)
     try:
         services.confirm_booking(booking, by=request.user)
     except RuleViolation as exc:
@@ -224,7 +230,7 @@ def confirm(request: HttpRequest, sites: list[HostSite], booking_id: int) -> Htt
 
 @host_space
 def decline(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
-    booking = _site_booking(sites, booking_id)
+    booking = _site_booking(request, sites, booking_id)
     form = ReasonForm(request.POST or None, label="Motif du refus", help_text="Il est transmis au médecin.")
     if request.method == "POST" and form.is_valid():
         try:
@@ -275,7 +281,7 @@ def attestations(request: HttpRequest, sites: list[HostSite]) -> HttpResponse:
 @require_POST
 @host_space
 def attest(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
-    booking = _site_booking(sites, booking_id)
+    booking = _site_booking(request, sites, booking_id)
     form = AttestForm(request.POST, prefix=f"b{booking.pk}")
     if form.is_valid():
         try:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from accounts.authority import visible
 from core.errors import RuleViolation
 from missions import services
 from missions.models import Doctor
@@ -40,7 +41,7 @@ def accept_offer(request: HttpRequest, doctor: Doctor, token: str) -> HttpRespon
     if payload.get("doctor") != doctor.pk:
         raise Http404("Cette invitation est adressée à un autre médecin.")
     slot = (
-        slots_with_remaining(Slot.objects.filter(pk=payload.get("slot")))
+        slots_with_remaining(visible(request.user, Slot).filter(pk=payload.get("slot")))
         .select_related("site__commune", "zone")
         .first()
     )

@@ -1,11 +1,20 @@
-"""Who may call what: seven personas × every operation of the API, in one table of expected status codes.
+"""Who may call what: ten personas × every operation of the API, in one table of expected status codes.
 
 401 without credentials, 403 for a role that may never do this, 404 for an object the caller may not see
-(a doctor never sees another doctor's booking, a site never confirms another site's booking).
+(a doctor never sees another doctor's booking, a site never confirms another site's booking, an ARS agent of
+region B — `ars_other_region` — never sees nor acts on region A's objects). Every object of the world lies in
+region A. `staff_without_region` is a staff account no region was given: it is refused everything ARS staff do
+(403) and sees nothing (404). `superuser` is national. Lists answer 200 to region B's agent: that they hold nothing
+of region A is tests/api/test_tenancy.py.
+
+Two rules changed with the region tenancy (issue #12), none of the seven original columns did: `POST slots` by
+region B's agent names a site they may not see, which the body's `site` field answers as any unknown id (400,
+« l'objet n'existe pas »); `GET availability?zone&date` looks the zone up among those the caller may see (404).
 
 To add an operation: add its function `(world, client, persona) -> response` to OPERATIONS and its row to MATRIX
 (columns in the order of PERSONAS). `World` builds, on first use, the objects rows act on: add a cached property
-there for what a new row needs.
+there for what a new row needs. An operation of the OpenAPI schema without a row fails
+`test_every_operation_of_the_schema_has_a_row`.
 """
 
 import datetime
@@ -19,7 +28,18 @@ from sites.identifiers import with_luhn_key
 from tests import factories as f
 from tests.api.conftest import client_for, in_days, otp_code
 
-PERSONAS = ("anonymous", "doctor", "other_doctor", "site_member", "other_site_member", "cpam_agent", "ars_staff")
+PERSONAS = (
+    "anonymous",
+    "doctor",
+    "other_doctor",
+    "site_member",
+    "other_site_member",
+    "cpam_agent",
+    "ars_staff",
+    "ars_other_region",
+    "staff_without_region",
+    "superuser",
+)
 OCTOBER_2025, SEPTEMBER_2025 = datetime.date(2025, 10, 1), datetime.date(2025, 9, 1)
 
 
@@ -81,7 +101,20 @@ class World:
 
 
 @pytest.fixture
-def world(zone, site, other_site, doctor, other_doctor, site_member, other_site_member, cpam_agent, ars_staff):
+def world(
+    zone,
+    site,
+    other_site,
+    doctor,
+    other_doctor,
+    site_member,
+    other_site_member,
+    cpam_agent,
+    ars_staff,
+    ars_other_region,
+    staff_without_region,
+    superuser,
+):
     users = {
         "anonymous": None,
         "doctor": doctor.user,
@@ -90,6 +123,9 @@ def world(zone, site, other_site, doctor, other_doctor, site_member, other_site_
         "other_site_member": other_site_member,
         "cpam_agent": cpam_agent,
         "ars_staff": ars_staff,
+        "ars_other_region": ars_other_region,
+        "staff_without_region": staff_without_region,
+        "superuser": superuser,
     }
     return World(zone=zone, site=site, other_site=other_site, doctor=doctor, other_doctor=other_doctor, users=users)
 
@@ -186,47 +222,46 @@ OPERATIONS = {
 
 # fmt: off
 MATRIX = [
-    # operation                        anon  doctor other  site  other  cpam  ars
-    #                                               doctor       site
-    ("POST auth/token",                 400,  200,  200,  200,  200,  200,  200),
-    ("GET schema",                      200,  200,  200,  200,  200,  200,  200),
-    ("GET docs",                        200,  200,  200,  200,  200,  200,  200),
-    ("GET zones",                       401,  200,  200,  200,  200,  200,  200),
-    ("GET zones/{id}",                  401,  200,  200,  200,  200,  200,  200),
-    ("GET sites",                       401,  200,  200,  200,  200,  200,  200),
-    ("GET sites/{id}",                  401,  200,  200,  200,  200,  200,  200),
-    ("GET slots",                       401,  200,  200,  200,  200,  200,  200),
-    ("GET slots/{id}",                  401,  200,  200,  200,  200,  200,  200),
-    ("POST slots",                      401,  403,  403,  201,  403,  403,  201),
-    ("POST slots/{id}/close",           401,  403,  403,  200,  403,  403,  200),
-    ("POST doctors (registration)",     201,  201,  201,  201,  201,  201,  201),
-    ("GET doctors",                     401,  403,  403,  403,  403,  403,  200),
-    ("GET doctors/{id}",                401,  200,  404,  403,  403,  403,  200),
-    ("GET doctors/me",                  401,  200,  200,  403,  403,  403,  403),
-    ("POST doctors/{id}/validate",      401,  403,  403,  403,  403,  403,  200),
-    ("POST doctors/{id}/reject",        401,  403,  403,  403,  403,  403,  200),
-    ("POST doctors/{id}/suspend",       401,  403,  403,  403,  403,  403,  200),
-    ("POST doctors/{id}/reinstate",     401,  403,  403,  403,  403,  403,  200),
-    ("POST bookings",                   401,  201,  201,  403,  403,  403,  403),
-    ("GET bookings",                    401,  200,  200,  200,  200,  200,  200),
-    ("GET bookings/{id}",               401,  200,  404,  200,  404,  200,  200),
-    ("POST bookings/{id}/confirm",      401,  403,  403,  200,  404,  403,  200),
-    ("POST bookings/{id}/decline",      401,  403,  403,  200,  404,  403,  200),
-    ("POST bookings/{id}/cancel",       401,  200,  404,  200,  404,  403,  200),
-    ("POST bookings/{id}/attest",       401,  403,  403,  200,  404,  403,  200),
-    ("GET availability (own)",          401,  200,  200,  403,  403,  403,  403),
-    ("POST availability",               401,  201,  201,  403,  403,  403,  403),
-    ("DELETE availability/{id}",        401,  204,  404,  403,  403,  403,  403),
-    ("GET availability?zone&date",      401,  403,  403,  200,  200,  403,  200),
-    ("GET coverage",                    401,  403,  403,  403,  403,  403,  200),
-    ("GET statements",                  401,  403,  403,  403,  403,  200,  200),
-    ("GET statements/{id}",             401,  403,  403,  403,  403,  200,  200),
-    ("GET statements/{id}/csv",         401,  403,  403,  403,  403,  200,  200),
-    ("GET statements/{id}/xlsx",        401,  403,  403,  403,  403,  200,  200),
-    ("GET statements/{id}/pdf",         401,  403,  403,  403,  403,  200,  200),
-    ("POST statements/generate",        401,  403,  403,  403,  403,  403,  200),
-    ("POST statements/{id}/issue",      401,  403,  403,  403,  403,  403,  200),
-    ("POST statements/{id}/mark-paid",  401,  403,  403,  403,  403,  200,  200),
+    # operation                        anon  doc   odoc  site  osite cpam  ars   arsB  norg  super
+    ("POST auth/token",                 400,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("GET schema",                      200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("GET docs",                        200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("GET zones",                       401,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("GET zones/{id}",                  401,  200,  200,  200,  200,  200,  200,  404,  404,  200),
+    ("GET sites",                       401,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("GET sites/{id}",                  401,  200,  200,  200,  200,  200,  200,  404,  404,  200),
+    ("GET slots",                       401,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("GET slots/{id}",                  401,  200,  200,  200,  200,  200,  200,  404,  404,  200),
+    ("POST slots",                      401,  403,  403,  201,  403,  403,  201,  400,  403,  201),
+    ("POST slots/{id}/close",           401,  403,  403,  200,  403,  403,  200,  404,  403,  200),
+    ("POST doctors (registration)",     201,  201,  201,  201,  201,  201,  201,  201,  201,  201),
+    ("GET doctors",                     401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("GET doctors/{id}",                401,  200,  404,  403,  403,  403,  200,  404,  403,  200),
+    ("GET doctors/me",                  401,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("POST doctors/{id}/validate",      401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("POST doctors/{id}/reject",        401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("POST doctors/{id}/suspend",       401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("POST doctors/{id}/reinstate",     401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("POST bookings",                   401,  201,  201,  403,  403,  403,  403,  403,  403,  403),
+    ("GET bookings",                    401,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("GET bookings/{id}",               401,  200,  404,  200,  404,  200,  200,  404,  404,  200),
+    ("POST bookings/{id}/confirm",      401,  403,  403,  200,  404,  403,  200,  404,  403,  200),
+    ("POST bookings/{id}/decline",      401,  403,  403,  200,  404,  403,  200,  404,  403,  200),
+    ("POST bookings/{id}/cancel",       401,  200,  404,  200,  404,  403,  200,  404,  403,  200),
+    ("POST bookings/{id}/attest",       401,  403,  403,  200,  404,  403,  200,  404,  403,  200),
+    ("GET availability (own)",          401,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("POST availability",               401,  201,  201,  403,  403,  403,  403,  403,  403,  403),
+    ("DELETE availability/{id}",        401,  204,  404,  403,  403,  403,  403,  403,  403,  403),
+    ("GET availability?zone&date",      401,  403,  403,  200,  200,  403,  200,  404,  403,  200),
+    ("GET coverage",                    401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("GET statements",                  401,  403,  403,  403,  403,  200,  200,  200,  403,  200),
+    ("GET statements/{id}",             401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("GET statements/{id}/csv",         401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("GET statements/{id}/xlsx",        401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("GET statements/{id}/pdf",         401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("POST statements/generate",        401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("POST statements/{id}/issue",      401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("POST statements/{id}/mark-paid",  401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
 ]
 # fmt: on
 
@@ -239,6 +274,31 @@ CELLS = [
 
 def test_the_matrix_covers_every_operation_once():
     assert [row[0] for row in MATRIX] == list(OPERATIONS)
+
+
+# Rows for pages of the API that the schema does not describe (itself and its documentation).
+OUTSIDE_THE_SCHEMA = {("GET", "/api/schema/"), ("GET", "/api/docs/")}
+
+
+def schema_operation(name: str) -> tuple[str, str]:
+    """« GET doctors/{id} », « GET availability?zone&date », « POST doctors (registration) » → the schema's
+    (method, path). A row's name is the method, the path under /api/v1/, then an optional variant."""
+    method, _, rest = name.partition(" ")
+    path = rest.split(" (")[0].split("?")[0]
+    if path in {"schema", "docs"}:
+        return method, f"/api/{path}/"
+    return method, f"/api/v1/{path}/"
+
+
+def test_every_operation_of_the_schema_has_a_row():
+    """A new API operation without a row in MATRIX fails here: the matrix is the list of what the API offers."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    in_schema = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+    in_matrix = {schema_operation(name) for name in OPERATIONS}
+    assert in_schema - in_matrix == set(), "operations without a row in MATRIX"
+    assert in_matrix - in_schema == OUTSIDE_THE_SCHEMA, "rows naming no operation of the schema"
 
 
 @pytest.mark.django_db

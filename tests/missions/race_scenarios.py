@@ -29,7 +29,7 @@ def race(calls: list[Callable[[], Any]], relay: bool = False) -> list[list[str]]
     """
     from django.db import connection, connections
 
-    from accounts.rules import RuleViolation
+    from core.errors import RuleViolation
     from notifications.outbox import relay_held
 
     barrier = threading.Barrier(len(calls))

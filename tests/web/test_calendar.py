@@ -60,3 +60,14 @@ def test_the_calendar_page_gives_the_url_and_revocation_replaces_it(doctor_clien
 
 def test_an_unknown_token_is_not_found(client, db):
     assert client.get("/calendrier/pas-un-vrai-jeton.ics").status_code == 404
+
+
+def test_the_feed_holds_the_token_owners_bookings_only(client, doctor, other_doctor, site):
+    day = timezone.localdate() + timedelta(days=10)
+    mine = f.BookingFactory(doctor=doctor, slot=f.SlotFactory(site=site, date=day, capacity=2))
+    theirs = f.BookingFactory(doctor=other_doctor, slot=mine.slot)
+
+    body = client.get(f"/calendrier/{doctor.ical_token}.ics").content.decode()
+
+    assert f"booking-{mine.pk}@" in body and body.count("BEGIN:VEVENT") == 1
+    assert f"booking-{theirs.pk}@" not in body and other_doctor.last_name not in body

@@ -17,7 +17,9 @@ from missions.models import Availability, Booking
 from sites.models import Slot
 
 # (url, budget). A budget counts everything a request does: session, user, the page's own reads. They are the
-# counts measured on the demo data: a page that starts querying per row overshoots at once.
+# counts measured on the demo data: a page that starts querying per row overshoots at once. The host-site pages and
+# the ARS dashboard read the person's scope (accounts.authority: one UNION query) for their sites and regions; the
+# dashboard also writes one row to the access log (it names doctors).
 PUBLIC = [
     ("/", 1),
     ("/lieux/", 5),
@@ -34,12 +36,12 @@ DOCTOR = [
     ("/medecin/calendrier/", 3),
 ]
 HOST = [
-    ("/lieu/", 7),
-    ("/lieu/reservations/", 5),
-    ("/lieu/attestations/", 6),
-    ("/lieu/creneaux/publier/", 3),
+    ("/lieu/", 8),
+    ("/lieu/reservations/", 6),
+    ("/lieu/attestations/", 7),
+    ("/lieu/creneaux/publier/", 4),
 ]
-ARS = [("/ars/", 9)]
+ARS = [("/ars/", 10)]
 
 
 # The demo is built around « today »: a fixed day makes what it lists the same on every run (the suite runs on any
@@ -90,7 +92,7 @@ def test_every_page_stays_within_its_query_budget(client, demo, django_assert_ma
     slot = Slot.objects.filter(site__memberships__user=site_user, date__gte=timezone.localdate()).first()
     for doctor_id in Booking.objects.filter(zone=slot.zone).values_list("doctor_id", flat=True).distinct()[:5]:
         Availability.objects.get_or_create(doctor_id=doctor_id, date=slot.date, period="full_day")
-    page = visit(client, f"/lieu/creneaux/{slot.pk}/", 7, django_assert_max_num_queries)
+    page = visit(client, f"/lieu/creneaux/{slot.pk}/", 8, django_assert_max_num_queries)  # 7 + the scope
     assert "Médecins disponibles ce jour-là" in page.content.decode()
 
     client.force_login(User.objects.get(email="ars@demo.fr"))

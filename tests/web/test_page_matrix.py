@@ -1,0 +1,222 @@
+"""Who may open which web page: ten personas × every page (URL name), in one table of expected status codes.
+
+302 to the login page without a session, 403 for a space the person has no role in, 404 for an object of that
+space the person may not see (another doctor's booking, another site's slot, region A's statement or doctor for
+region B's agent — `ars_other_region`). Every object lies in region A. `staff_without_region` gets the page that
+tells them why they see nothing (403) on /ars/ and is refused /cpam/; `superuser` is national.
+
+Every URL of config/urls.py (outside admin/, api/ and static) must have a row: `test_every_page_has_a_row` walks
+the URL resolver, so a new page without one fails. To add a row: its request `(world, client) -> response` in
+PAGES, its statuses in MATRIX (columns in the order of PERSONAS).
+"""
+
+from functools import cached_property
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from missions.views.invitations import offer_token
+from tests import factories as f
+from tests.api.test_permission_matrix import PERSONAS, World
+
+SKIPPED_PREFIXES = ("admin/", "api/", "static/")
+
+
+class Pages(World):
+    """The API matrix's world, plus what the pages act on."""
+
+    @cached_property
+    def offered(self):
+        """`doctor` declared themselves available on the day of `slot`: the site may offer it to them."""
+        f.AvailabilityFactory(doctor=self.doctor, date=self.slot.date)
+        return self.slot
+
+
+@pytest.fixture
+def pages(
+    zone,
+    site,
+    other_site,
+    doctor,
+    other_doctor,
+    site_member,
+    other_site_member,
+    cpam_agent,
+    ars_staff,
+    ars_other_region,
+    staff_without_region,
+    superuser,
+):
+    users = {
+        "anonymous": None,
+        "doctor": doctor.user,
+        "other_doctor": other_doctor.user,
+        "site_member": site_member,
+        "other_site_member": other_site_member,
+        "cpam_agent": cpam_agent,
+        "ars_staff": ars_staff,
+        "ars_other_region": ars_other_region,
+        "staff_without_region": staff_without_region,
+        "superuser": superuser,
+    }
+    return Pages(zone=zone, site=site, other_site=other_site, doctor=doctor, other_doctor=other_doctor, users=users)
+
+
+def _statement(w, suffix=""):
+    return f"/cpam/releves/{w.issued_statement.pk}/{suffix}"
+
+
+PAGES = {
+    # accounts
+    "accounts:home": lambda w, c: c.get("/compte/"),
+    "accounts:login": lambda w, c: c.get("/compte/connexion/"),
+    "accounts:logout": lambda w, c: c.post("/compte/deconnexion/"),
+    "accounts:password_reset": lambda w, c: c.get("/compte/mot-de-passe/oublie/"),
+    "accounts:password_reset_done": lambda w, c: c.get("/compte/mot-de-passe/oublie/envoye/"),
+    "accounts:password_reset_confirm": lambda w, c: c.get("/compte/mot-de-passe/nouveau/MQ/pas-un-jeton/"),
+    "accounts:password_reset_complete": lambda w, c: c.get("/compte/mot-de-passe/nouveau/termine/"),
+    "security:otp_verify": lambda w, c: c.get("/compte/double-authentification/"),
+    "security:otp_setup": lambda w, c: c.get("/compte/double-authentification/activer/"),
+    "security:my_data": lambda w, c: c.get("/compte/mes-donnees.json"),
+    "security:close_account": lambda w, c: c.get("/compte/fermer/"),
+    # CPAM space
+    "billing:home": lambda w, c: c.get("/cpam/"),
+    "billing:statement_detail": lambda w, c: c.get(_statement(w)),
+    "billing:statement_csv": lambda w, c: c.get(_statement(w, "csv/")),
+    "billing:statement_xlsx": lambda w, c: c.get(_statement(w, "xlsx/")),
+    "billing:statement_pdf": lambda w, c: c.get(_statement(w, "pdf/")),
+    "billing:mark_paid": lambda w, c: c.post(_statement(w, "payer/")),
+    "billing:billing_numbers": lambda w, c: c.get("/cpam/numeros/"),
+    "billing:record_billing_number": lambda w, c: c.post(
+        f"/cpam/numeros/{w.doctor.pk}/", {f"medecin-{w.doctor.pk}-billing_number": "123456789"}
+    ),
+    # public
+    "home": lambda w, c: c.get("/"),
+    "missions:public_sites": lambda w, c: c.get("/lieux/"),
+    "sites:commune_search": lambda w, c: c.get("/communes/recherche/", {"q": "Sai"}),
+    "missions:register": lambda w, c: c.get("/medecin/inscription/"),
+    "missions:ical_feed": lambda w, c: c.get(f"/calendrier/{w.doctor.ical_token}.ics"),
+    # doctor space
+    "missions:registered": lambda w, c: c.get("/medecin/inscription/dossier-recu/"),
+    "missions:doctor_home": lambda w, c: c.get("/medecin/"),
+    "missions:doctor_slots": lambda w, c: c.get("/medecin/creneaux/"),
+    "missions:doctor_book": lambda w, c: c.post(f"/medecin/creneaux/{w.slot.pk}/reserver/"),
+    "missions:doctor_missions": lambda w, c: c.get("/medecin/missions/"),
+    "missions:doctor_cancel": lambda w, c: c.get(f"/medecin/missions/{w.booking.pk}/annuler/"),
+    "missions:doctor_earnings": lambda w, c: c.get("/medecin/gains/"),
+    "missions:doctor_availability": lambda w, c: c.get("/medecin/disponibilites/"),
+    "missions:doctor_remove_availability": lambda w, c: c.post(f"/medecin/disponibilites/{w.availability.pk}/retirer/"),
+    "missions:doctor_calendar": lambda w, c: c.get("/medecin/calendrier/"),
+    "missions:doctor_revoke_calendar": lambda w, c: c.post("/medecin/calendrier/renouveler/"),
+    "missions:accept_offer": lambda w, c: c.get(f"/invitation/{offer_token(w.slot, w.doctor)}/"),
+    # host-site space
+    "missions:host_home": lambda w, c: c.get("/lieu/"),
+    "missions:host_slot": lambda w, c: c.get(f"/lieu/creneaux/{w.slot.pk}/"),
+    "missions:host_offer": lambda w, c: c.post(f"/lieu/creneaux/{w.offered.pk}/proposer/{w.doctor.pk}/"),
+    "missions:host_close_slot": lambda w, c: c.post(f"/lieu/creneaux/{w.slot.pk}/fermer/", {"reason": "Travaux"}),
+    "missions:host_bookings": lambda w, c: c.get("/lieu/reservations/"),
+    "missions:host_confirm": lambda w, c: c.post(f"/lieu/reservations/{w.booking.pk}/confirmer/"),
+    "missions:host_decline": lambda w, c: c.get(f"/lieu/reservations/{w.booking.pk}/refuser/"),
+    "missions:host_attestations": lambda w, c: c.get("/lieu/attestations/"),
+    "missions:host_attest": lambda w, c: c.post(
+        f"/lieu/attestations/{w.past_booking.pk}/",
+        {f"b{w.past_booking.pk}-attended": "yes", f"b{w.past_booking.pk}-consultations": "9"},
+    ),
+    "sites:publish": lambda w, c: c.get("/lieu/creneaux/publier/"),
+    # ARS
+    "missions:ars_dashboard": lambda w, c: c.get("/ars/"),
+}
+
+# fmt: off
+MATRIX = [
+    # page                                    anon  doc   odoc  site  osite cpam  ars   arsB  norg  super
+    ("accounts:home",                          302,  302,  302,  302,  302,  302,  302,  302,  302,  302),
+    ("accounts:login",                         200,  302,  302,  302,  302,  302,  302,  302,  302,  302),
+    ("accounts:logout",                        302,  302,  302,  302,  302,  302,  302,  302,  302,  302),
+    ("accounts:password_reset",                200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("accounts:password_reset_done",           200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("accounts:password_reset_confirm",        200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("accounts:password_reset_complete",       200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("security:otp_verify",                    302,  302,  302,  302,  302,  302,  302,  302,  302,  302),
+    ("security:otp_setup",                     302,  200,  200,  200,  200,  200,  302,  302,  302,  302),
+    ("security:my_data",                       302,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("security:close_account",                 302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("billing:home",                           302,  403,  403,  403,  403,  200,  200,  200,  403,  200),
+    ("billing:statement_detail",               302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("billing:statement_csv",                  302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("billing:statement_xlsx",                 302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("billing:statement_pdf",                  302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("billing:mark_paid",                      302,  403,  403,  403,  403,  302,  302,  404,  403,  302),
+    ("billing:billing_numbers",                302,  403,  403,  403,  403,  200,  200,  200,  403,  200),
+    ("billing:record_billing_number",          302,  403,  403,  403,  403,  302,  302,  404,  403,  302),
+    ("home",                                   200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("missions:public_sites",                  200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("sites:commune_search",                   200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("missions:register",                      200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("missions:ical_feed",                     200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("missions:registered",                    302,  302,  302,  302,  302,  302,  302,  302,  302,  302),
+    ("missions:doctor_home",                   302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_slots",                  302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_book",                   302,  302,  302,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_missions",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_cancel",                 302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_earnings",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_availability",           302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_remove_availability",    302,  302,  404,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_calendar",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_revoke_calendar",        302,  302,  302,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:accept_offer",                  302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:host_home",                     302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
+    ("missions:host_slot",                     302,  403,  403,  200,  404,  403,  403,  403,  403,  403),
+    ("missions:host_offer",                    302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
+    ("missions:host_close_slot",               302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
+    ("missions:host_bookings",                 302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
+    ("missions:host_confirm",                  302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
+    ("missions:host_decline",                  302,  403,  403,  200,  404,  403,  403,  403,  403,  403),
+    ("missions:host_attestations",             302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
+    ("missions:host_attest",                   302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
+    ("sites:publish",                          302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
+    ("missions:ars_dashboard",                 302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+]
+# fmt: on
+
+CELLS = [
+    pytest.param(page, persona, expected, id=f"{page} | {persona}")
+    for page, *statuses in MATRIX
+    for persona, expected in zip(PERSONAS, statuses, strict=True)
+]
+
+
+def url_names(patterns=None, prefix: str = "", namespace: str = "") -> set[str]:
+    """Every named page of the site, as the URL resolver holds them (admin, API and static files aside)."""
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if route.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            assert pattern.name, f"the page {route!r} has no name: name it, then give it a row"
+            names.add(namespace + pattern.name)
+    return names
+
+
+def test_the_matrix_covers_every_page_once():
+    assert [row[0] for row in MATRIX] == list(PAGES)
+
+
+def test_every_page_has_a_row():
+    """A new page without a row in MATRIX fails here."""
+    assert url_names() == set(PAGES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("page", "persona", "expected"), CELLS)
+def test_page_matrix(client, pages, page, persona, expected, settings):
+    user = pages.users[persona]
+    if user is not None:
+        client.force_login(user)
+    response = PAGES[page](pages, client)
+    assert response.status_code == expected, (page, persona, response.content[:300])
