@@ -13,7 +13,7 @@ Services call acts (`BOOKING.run(booking, "confirm", by=user)`); no service writ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -88,12 +88,12 @@ class Lifecycle:
 
     model: type[models.Model]
     acts: Mapping[str, Act]
-    field: str = "status"
+    state_field: str = "status"
     lock: Callable[[Any], Any] | None = None  # obj -> the same row, locked (and any row to lock before it)
     labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.labels = self.labels or {str(k): str(v) for k, v in self.model._meta.get_field(self.field).choices}
+        self.labels = self.labels or {str(k): str(v) for k, v in self.model._meta.get_field(self.state_field).choices}
         unknown = {
             state
             for a in self.acts.values()
@@ -110,7 +110,7 @@ class Lifecycle:
     # --- reading ---------------------------------------------------------------------------------------------
 
     def state(self, obj: Any) -> str:
-        return getattr(obj, self.field)
+        return getattr(obj, self.state_field)
 
     def can(self, obj: Any, name: str) -> bool:
         """May this act start from the object's current state (whoever acts)?"""
@@ -162,7 +162,7 @@ class Lifecycle:
             if previous not in a.sources:
                 raise self.refusal(previous, to)
             now = timezone.now()
-            setattr(obj, self.field, to)
+            setattr(obj, self.state_field, to)
             for attribute, value in (changes or {}).items():
                 setattr(obj, attribute, value)
             if a.stamp:
