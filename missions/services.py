@@ -193,7 +193,7 @@ def _move_doctor(doctor: Doctor, to: str, *, by, reason: str = "", only_from: se
     """`only_from` narrows the table for acts that share a target: validating a new application and reinstating
     a suspended doctor both lead to `validated`, but send different messages and only the first tells CDOM/CPAM."""
     with transaction.atomic():
-        doctor = Doctor.objects.select_for_update().select_related("user").get(pk=doctor.pk)
+        doctor = Doctor.objects.select_for_update(of=("self",)).select_related("user").get(pk=doctor.pk)
         if only_from is not None and doctor.status not in only_from:
             labels = DOCTOR_LIFECYCLE.labels
             raise RuleViolation(

@@ -180,3 +180,49 @@ __all__ = ["ARS_GROUP"]
 
 # ARS sessions opened with client.force_login pass the second factor (see tests/security/otp.py).
 from tests.security.otp import staff_force_login_passes_second_factor  # noqa: E402,F401
+
+# --- strictness the code must hold (les-emplois' conftest checks) -------------------------------------------------
+
+
+STRICT_TEMPLATE_DIRS = ("notifications/",)
+
+
+@pytest.fixture(autouse=True)
+def _undefined_template_variables_fail(monkeypatch):
+    """Our e-mail templates (templates/notifications/) render with a context that must hold every variable they
+    print, unless they say what to print instead (`|default`). Django's admin and the DSFR's templates rely on
+    missing variables printing nothing, so the check applies to the templates we write for messages, where a silent
+    blank reaches a person. Conditions (`{% if %}`) may test a missing variable."""
+    from django.template import base
+
+    original = base.FilterExpression.resolve
+    fallbacks = {"default", "default_if_none"}
+
+    def resolve(self, context, ignore_failures=False):
+        template = getattr(getattr(getattr(context, "template", None), "origin", None), "template_name", "") or ""
+        if not ignore_failures and isinstance(self.var, base.Variable) and template.startswith(STRICT_TEMPLATE_DIRS):
+            try:
+                self.var.resolve(context)
+            except base.VariableDoesNotExist:
+                if not any(getattr(function, "__name__", "") in fallbacks for function, _ in self.filters):
+                    raise AssertionError(f"{template} : variable inconnue {self.var.var!r}") from None
+        return original(self, context, ignore_failures)
+
+    monkeypatch.setattr(base.FilterExpression, "resolve", resolve)
+
+
+@pytest.fixture(autouse=True)
+def _select_for_update_names_its_tables(monkeypatch):
+    """`select_for_update()` with `select_related()` and no `of=` locks every joined row (the site, the zone, the
+    user...) on PostgreSQL: a lock wider than the rule needs, and a deadlock waiting to happen. Refused in tests."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    original = SQLCompiler.as_sql
+
+    def as_sql(self, *args, **kwargs):
+        query = self.query
+        if query.select_for_update and query.select_related and not query.select_for_update_of:
+            raise AssertionError("select_for_update() avec select_related() doit nommer ses tables : of=('self', …)")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
