@@ -10,8 +10,13 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from core.errors import RuleViolation
-from missions.rules import month_bounds
+from missions.rules import MONTHS_FR, month_bounds
 from sites.models import Department
+
+
+def month_label(day: date) -> str:
+    """« octobre 2025 »: how a statement's month reads in French (pages, messages, exports)."""
+    return f"{MONTHS_FR[day.month - 1]} {day.year}"
 
 
 class Cpam(models.Model):

@@ -19,6 +19,7 @@ from accounts.authority import cpam_ids, is_ars_staff, visible
 from billing import services
 from billing.exports.responses import csv_response, pdf_response, xlsx_response
 from billing.forms import BillingNumberForm
+from billing.models import month_label
 from billing.queries import (
     can_record_billing_number,
     cpams_of,
@@ -26,7 +27,7 @@ from billing.queries import (
     statement_doctor_totals,
     statements_visible_to,
 )
-from billing.services import can_mark_paid, month_label
+from billing.services import can_mark_paid
 from core.errors import RuleViolation
 from missions.models import Doctor
 
