@@ -61,24 +61,13 @@ class CpamMembership(models.Model):
         return f"{self.user} – {self.cpam}"
 
 
-class FlatRateQuerySet(models.QuerySet):
-    def in_force_on(self, day: date) -> "FlatRate | None":
-        return (
-            self.filter(valid_from__lte=day)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-            .order_by("-valid_from")
-            .first()
-        )
-
-
 class FlatRate(models.Model):
-    """The flat rate for one full day worked; a half-day earns half of it."""
+    """The flat rate for one full day worked; a half-day earns half of it. Which one is in force on a date:
+    billing.rates.RateTable, the one definition."""
 
     amount = models.DecimalField("montant pour une journée (€)", max_digits=8, decimal_places=2)
     valid_from = models.DateField("en vigueur du")
     valid_to = models.DateField("jusqu'au (inclus)", null=True, blank=True)
-
-    objects = FlatRateQuerySet.as_manager()
 
     class Meta:
         verbose_name = "forfait"

@@ -17,7 +17,7 @@ from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -65,18 +65,6 @@ def _statement_refused() -> RuleViolation:
 # --- generation --------------------------------------------------------------------------------------------------
 
 
-def _rate_in_force(rates: RateTable, date_path: str) -> Case:
-    """The rate in force on the date at `date_path`, as SQL built from the rates already loaded (a handful):
-    the same rule as `RateTable.on` (latest period first), without a subquery per row. NULL when none."""
-    whens = []
-    for valid_from, valid_to, amount in rates.periods:
-        in_force = Q(**{f"{date_path}__gte": valid_from})
-        if valid_to is not None:
-            in_force &= Q(**{f"{date_path}__lte": valid_to})
-        whens.append(When(in_force, then=Value(amount)))
-    return Case(*whens, default=Value(None), output_field=DecimalField(max_digits=8, decimal_places=2))
-
-
 def _live_lines():
     """Lines that state a day now: kind `line`, not reversed."""
     reversed_ = StatementLine.objects.filter(reverses=OuterRef("pk"))
@@ -113,7 +101,7 @@ def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
         _live_lines()
         .filter(statement__cpam_id=statement.cpam_id, date__lte=statement.month_end)
         .exclude(statement__status=StatementStatus.DRAFT)
-        .annotate(rate_now=_rate_in_force(rates, "booking__date"))
+        .annotate(rate_now=rates.in_force("booking__date"))
         .filter(
             ~Q(booking__status=COMPLETED)
             | ~Q(day_fraction=F("booking__day_fraction"))
