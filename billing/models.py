@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from billing.lines import READING_ORDER
 from core.errors import RuleViolation
 from missions.rules import MONTHS_FR, month_bounds
 from sites.models import Department
@@ -267,7 +268,7 @@ class StatementLine(models.Model):
     class Meta:
         verbose_name = "ligne de relevé"
         verbose_name_plural = "lignes de relevé"
-        ordering = ["doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence"]
+        ordering = list(READING_ORDER)
         constraints = [
             models.UniqueConstraint(fields=["booking", "sequence"], name="statementline_booking_sequence_unique"),
             models.CheckConstraint(condition=Q(kind__in=StatementLineKind.values), name="statementline_kind_valid"),

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.authority import is_ars_staff, may, require, visible
 from billing.lifecycles import ARS_OF_THE_REGION_ONLY, STATEMENT
+from billing.lines import SNAPSHOT
 from billing.models import Cpam, Statement, StatementLine, StatementStatus, month_label
 from billing.queries import payer_department_lookup
 from billing.rates import RateTable, amount_for
@@ -34,20 +35,6 @@ BATCH = 2000  # rows fetched at a time
 WRITE_BATCH = 10_000  # lines written at a time
 PERIOD_LABELS = dict(Period.choices)
 BOOKING_STATUS_LABELS = dict(Booking.Status.choices)
-# What a reversal copies from the line it cancels.
-SNAPSHOT = (
-    "doctor_last_name",
-    "doctor_first_name",
-    "doctor_rpps",
-    "doctor_billing_number",
-    "date",
-    "period",
-    "period_label",
-    "site_name",
-    "site_finess",
-    "site_commune",
-    "zone_name",
-)
 ZERO = Decimal("0")
 LINE = StatementLine.Kind.LINE
 REVERSAL = StatementLine.Kind.REVERSAL
