@@ -116,10 +116,11 @@ def export_sql(statement_id: int) -> dict:
     from django.db import connection
 
     from billing.exports.columns import FIELDS
+    from billing.lines import READING_ORDER
     from billing.models import Statement
 
     stmt = Statement.objects.get(pk=statement_id)
-    qs = stmt.lines.order_by("doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence").values(*FIELDS)
+    qs = stmt.lines.order_by(*READING_ORDER).values(*FIELDS)
     sql, params = qs.query.sql_with_params()
     connection.ensure_connection()
     bound = psycopg.ClientCursor(connection.connection).mogrify(sql, params)

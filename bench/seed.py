@@ -42,6 +42,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from billing.lines import FIGURES, SNAPSHOT
 from sites.identifiers import with_luhn_key
 
 PASSWORD = "bench-mot-de-passe-2026"
@@ -989,27 +990,8 @@ class Generator:
         timed(
             "statement lines",
             "billing.StatementLine",
-            [
-                "id",
-                "statement_id",
-                "booking_id",
-                "kind",
-                "sequence",
-                "doctor_last_name",
-                "doctor_first_name",
-                "doctor_rpps",
-                "doctor_billing_number",
-                "date",
-                "period",
-                "period_label",
-                "site_name",
-                "site_finess",
-                "site_commune",
-                "zone_name",
-                "day_fraction",
-                "rate",
-                "amount",
-            ],
+            # The tuples above list the snapshot and the figures in billing.lines' order.
+            ["id", "statement_id", "booking_id", "kind", "sequence", *SNAPSHOT, *FIGURES],
             iter(lines),
         )
         # Issued once written (the database refuses lines on an issued statement), then paid but the last.

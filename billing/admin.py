@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing import services
-from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine
+from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine, month_label
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from core.errors import RuleViolation
 from missions.admin import apply_each
@@ -141,7 +141,7 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.display(description="mois", ordering="month")
     def month_label(self, statement: Statement) -> str:
-        return services.month_label(statement.month)
+        return month_label(statement.month)
 
     @admin.display(description="exports")
     def downloads(self, statement: Statement) -> str:
@@ -209,7 +209,7 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             except RuleViolation as exc:
                 form.add_error(None, exc.message)
             else:
-                label = services.month_label(form.cleaned_data["month"])
+                label = month_label(form.cleaned_data["month"])
                 self.message_user(
                     request,
                     f"Relevés de {label} : {len(result.statements)} brouillon(s) créé(s) ou rafraîchi(s), "

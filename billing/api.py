@@ -27,6 +27,8 @@ from accounts.audit import record_bulk_read
 from accounts.authority import cpam_ids, is_ars_staff
 from billing import services
 from billing.exports.responses import XLSX_TYPE, csv_response, pdf_response, xlsx_response
+from billing.lines import FIELDS as LINE_FIELDS
+from billing.lines import READING_ORDER
 from billing.models import Statement, StatementLine
 from billing.queries import statement_doctor_totals, statements_visible_to
 from config.api_errors import conflict
@@ -131,28 +133,7 @@ class StatementLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StatementLine
-        fields = [
-            "id",
-            "kind",
-            "sequence",
-            "booking",
-            "reverses",
-            "doctor_last_name",
-            "doctor_first_name",
-            "doctor_rpps",
-            "doctor_billing_number",
-            "date",
-            "period",
-            "period_label",
-            "site_name",
-            "site_finess",
-            "site_commune",
-            "zone_name",
-            "day_fraction",
-            "rate",
-            "amount",
-            "note",
-        ]
+        fields = list(LINE_FIELDS)
         read_only_fields = fields
 
 
@@ -240,7 +221,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> QuerySet:
         qs = statements_visible_to(self.request.user).order_by("-month", "cpam__department__code", "pk")
         if self.action == "retrieve":
-            lines = StatementLine.objects.order_by(*StatementLine._meta.ordering)
+            lines = StatementLine.objects.order_by(*READING_ORDER)
             qs = qs.prefetch_related(Prefetch("lines", queryset=lines, to_attr="ordered_lines"))
         return qs
 

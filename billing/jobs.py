@@ -9,10 +9,11 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
-from billing.queries import cpam_recipients
-from billing.services import generate_statements, month_label, statement_url
+from billing.models import month_label
+from billing.notices import StatementReady
+from billing.services import generate_statements
 from missions import jobs as mission_jobs
-from notifications.jobs import JobReport, Outgoing, enqueue_once, finish, run_relay
+from notifications.jobs import JobReport, enqueue_once, finish, run_relay
 from notifications.outbox import deferred_relay
 
 
@@ -34,19 +35,8 @@ def run_monthly_statements(now: datetime | None = None, dry_run: bool = False) -
     with deferred_relay(), transaction.atomic() if dry_run else nullcontext():
         result = generate_statements(month)
         for statement in result.statements:
-            outgoing = Outgoing(
-                "statement_ready",
-                cpam_recipients(statement.cpam),
-                {
-                    "statement": statement,
-                    "cpam": statement.cpam,
-                    "month_label": month_label(month),
-                    "url": statement_url(statement),
-                },
-                f"statement:{statement.pk}:ready",
-            )
             line = f"{statement.cpam.name} : {statement.line_count} ligne(s), {statement.total_amount} €"
-            enqueue_once(report, outgoing, line)
+            enqueue_once(report, StatementReady(statement), line)
         if dry_run:
             transaction.set_rollback(True)
     return finish(report)

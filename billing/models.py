@@ -9,9 +9,15 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from billing.lines import READING_ORDER
 from core.errors import RuleViolation
-from missions.rules import month_bounds
+from missions.rules import MONTHS_FR, month_bounds
 from sites.models import Department
+
+
+def month_label(day: date) -> str:
+    """« octobre 2025 »: how a statement's month reads in French (pages, messages, exports)."""
+    return f"{MONTHS_FR[day.month - 1]} {day.year}"
 
 
 class Cpam(models.Model):
@@ -56,24 +62,13 @@ class CpamMembership(models.Model):
         return f"{self.user} – {self.cpam}"
 
 
-class FlatRateQuerySet(models.QuerySet):
-    def in_force_on(self, day: date) -> "FlatRate | None":
-        return (
-            self.filter(valid_from__lte=day)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-            .order_by("-valid_from")
-            .first()
-        )
-
-
 class FlatRate(models.Model):
-    """The flat rate for one full day worked; a half-day earns half of it."""
+    """The flat rate for one full day worked; a half-day earns half of it. Which one is in force on a date:
+    billing.rates.RateTable, the one definition."""
 
     amount = models.DecimalField("montant pour une journée (€)", max_digits=8, decimal_places=2)
     valid_from = models.DateField("en vigueur du")
     valid_to = models.DateField("jusqu'au (inclus)", null=True, blank=True)
-
-    objects = FlatRateQuerySet.as_manager()
 
     class Meta:
         verbose_name = "forfait"
@@ -273,7 +268,7 @@ class StatementLine(models.Model):
     class Meta:
         verbose_name = "ligne de relevé"
         verbose_name_plural = "lignes de relevé"
-        ordering = ["doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence"]
+        ordering = list(READING_ORDER)
         constraints = [
             models.UniqueConstraint(fields=["booking", "sequence"], name="statementline_booking_sequence_unique"),
             models.CheckConstraint(condition=Q(kind__in=StatementLineKind.values), name="statementline_kind_valid"),

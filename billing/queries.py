@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 
 from accounts.authority import cpam_ids, is_ars_staff, may, visible
+from billing.lines import READING_ORDER
 from billing.models import Cpam, CpamMembership, Statement
 from billing.rates import RateTable, amount_for
 from missions.models import Booking, Doctor
@@ -95,7 +96,7 @@ class DoctorTotal:
 def statement_doctor_totals(statement: Statement) -> list[DoctorTotal]:
     """Per doctor (by RPPS), the days and amount of the statement, summed as Decimal from the snapshot lines."""
     totals: OrderedDict[str, dict] = OrderedDict()
-    rows = statement.lines.order_by("doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence")
+    rows = statement.lines.order_by(*READING_ORDER)
     for rpps, last, first, number, days, amount in rows.values_list(
         "doctor_rpps",
         "doctor_last_name",

@@ -1,19 +1,17 @@
 """What billing does when missions tells it something (missions never imports billing: it sends signals).
 
-Both receivers run inside the sender's transaction and enqueue through the outbox with dedup keys, so a retried
+Both receivers run inside the sender's transaction and send notices (billing.notices) with dedup keys, so a retried
 transition enqueues nothing twice.
 """
 
 import logging
 
-from django.conf import settings
 from django.dispatch import receiver
-from django.urls import reverse
 
-from billing.queries import cpam_of_department, cpam_recipients
+from billing.notices import DoctorValidatedCdom, DoctorValidatedCpam, FirstBookingCpam
+from billing.queries import cpam_of_department
 from missions.models import Booking, Doctor
 from missions.signals import booking_confirmed, doctor_validated
-from notifications.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -26,24 +24,14 @@ def tell_cdom_and_cpam(sender, doctor: Doctor, by, **kwargs) -> None:
     )
     cdom = doctor.cdom_department  # the CDOM the doctor is registered with: that of the main practice by default
     if cdom.cdom_email:
-        enqueue(
-            "doctor_validated_cdom",
-            to=cdom.cdom_email,
-            context={"doctor": doctor, "department": cdom},
-            dedup_key=f"doctor:{doctor.pk}:validated-cdom",
-        )
+        DoctorValidatedCdom(doctor, cdom).send()
     else:
         logger.warning("No CDOM e-mail for department %s: doctor %s validated unannounced", cdom.code, doctor.pk)
     cpam = cpam_of_department(doctor.practice_department_id)
     if cpam is None:
         logger.warning("No CPAM for department %s: doctor %s awaits a CPAM", doctor.practice_department.code, doctor.pk)
         return
-    enqueue(
-        "doctor_validated_cpam",
-        to=cpam_recipients(cpam),
-        context={"doctor": doctor, "cpam": cpam, "url": settings.SITE_URL + reverse("billing:billing_numbers")},
-        dedup_key=f"doctor:{doctor.pk}:validated-cpam",
-    )
+    DoctorValidatedCpam(doctor, cpam).send()
 
 
 @receiver(booking_confirmed, dispatch_uid="billing.booking_confirmed")
@@ -64,15 +52,4 @@ def tell_site_cpam_of_a_first_booking(sender, booking: Booking, by, **kwargs) ->
     if cpam is None:
         logger.warning("No CPAM for department of site %s: first booking %s unannounced", site.pk, booking.pk)
         return
-    enqueue(
-        "first_booking_cpam",
-        to=cpam_recipients(cpam),
-        context={
-            "doctor": booking.doctor,
-            "booking": booking,
-            "site": site,
-            "cpam": cpam,
-            "home_cpam": cpam_of_department(booking.doctor.practice_department_id),
-        },
-        dedup_key=f"doctor:{booking.doctor_id}:site:{site.pk}:first-booking",
-    )
+    FirstBookingCpam(booking, cpam, home_cpam=cpam_of_department(booking.doctor.practice_department_id)).send()

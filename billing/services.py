@@ -15,60 +15,30 @@ from decimal import Decimal
 from functools import cache
 from operator import itemgetter
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.authority import is_ars_staff, may, require, visible
-from accounts.rules import Lifecycle
-from billing.models import Cpam, Statement, StatementLine, StatementStatus
-from billing.queries import cpam_recipients, payer_department_lookup
+from billing.lifecycles import ARS_OF_THE_REGION_ONLY, STATEMENT
+from billing.lines import SNAPSHOT
+from billing.models import Cpam, Statement, StatementLine, StatementStatus, month_label
+from billing.queries import payer_department_lookup
 from billing.rates import RateTable, amount_for
 from core.errors import NotAllowed, RuleViolation
 from missions.models import Booking, Doctor
-from missions.rules import MONTHS_FR
-from notifications.outbox import enqueue
 from sites.models import HostSite, Period, Zone
-
-STATEMENT_LIFECYCLE = Lifecycle(
-    {
-        StatementStatus.DRAFT: {StatementStatus.ISSUED},
-        StatementStatus.ISSUED: {StatementStatus.PAID},
-        StatementStatus.PAID: set(),
-    },
-    labels=dict(StatementStatus.choices),
-)
 
 BATCH = 2000  # rows fetched at a time
 WRITE_BATCH = 10_000  # lines written at a time
 PERIOD_LABELS = dict(Period.choices)
 BOOKING_STATUS_LABELS = dict(Booking.Status.choices)
-# What a reversal copies from the line it cancels.
-SNAPSHOT = (
-    "doctor_last_name",
-    "doctor_first_name",
-    "doctor_rpps",
-    "doctor_billing_number",
-    "date",
-    "period",
-    "period_label",
-    "site_name",
-    "site_finess",
-    "site_commune",
-    "zone_name",
-)
 ZERO = Decimal("0")
 LINE = StatementLine.Kind.LINE
 REVERSAL = StatementLine.Kind.REVERSAL
 COMPLETED = Booking.Status.COMPLETED
-
-
-def month_label(day: date) -> str:
-    return f"{MONTHS_FR[day.month - 1]} {day.year}"
 
 
 def _statement_refused() -> RuleViolation:
@@ -80,18 +50,6 @@ def _statement_refused() -> RuleViolation:
 
 
 # --- generation --------------------------------------------------------------------------------------------------
-
-
-def _rate_in_force(rates: RateTable, date_path: str) -> Case:
-    """The rate in force on the date at `date_path`, as SQL built from the rates already loaded (a handful):
-    the same rule as `RateTable.on` (latest period first), without a subquery per row. NULL when none."""
-    whens = []
-    for valid_from, valid_to, amount in rates.periods:
-        in_force = Q(**{f"{date_path}__gte": valid_from})
-        if valid_to is not None:
-            in_force &= Q(**{f"{date_path}__lte": valid_to})
-        whens.append(When(in_force, then=Value(amount)))
-    return Case(*whens, default=Value(None), output_field=DecimalField(max_digits=8, decimal_places=2))
 
 
 def _live_lines():
@@ -130,7 +88,7 @@ def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
         _live_lines()
         .filter(statement__cpam_id=statement.cpam_id, date__lte=statement.month_end)
         .exclude(statement__status=StatementStatus.DRAFT)
-        .annotate(rate_now=_rate_in_force(rates, "booking__date"))
+        .annotate(rate_now=rates.in_force("booking__date"))
         .filter(
             ~Q(booking__status=COMPLETED)
             | ~Q(day_fraction=F("booking__day_fraction"))
@@ -315,9 +273,6 @@ def _adapt(row: tuple) -> tuple:
     )
 
 
-ARS_OF_THE_REGION_ONLY = "Seule l'équipe ARS de la région de cette CPAM peut générer ou émettre ses relevés."
-
-
 def _require_ars_or_job(by, act: str, obj) -> None:
     """`by` is ARS staff of the CPAM's region, or None: the monthly job, which acts for every region."""
     if by is not None:
@@ -403,48 +358,12 @@ def generate_statements(month: date, *, by=None) -> GenerationResult:
     return result
 
 
-# --- lifecycle -----------------------------------------------------------------------------------------------------
-
-
-def _lock(statement: Statement) -> Statement:
-    return Statement.objects.select_for_update(of=("self",)).select_related("cpam__department").get(pk=statement.pk)
-
-
-def statement_url(statement: Statement) -> str:
-    return settings.SITE_URL + reverse("billing:statement_detail", args=[statement.pk])
+# --- lifecycle (billing.lifecycles) -------------------------------------------------------------------------------
 
 
 def issue_statement(statement: Statement, *, by) -> Statement:
     """ARS staff issue a draft: from now on it never changes (R9), and its CPAM is told where to find it."""
-    if by is None:
-        raise NotAllowed("Un relevé est émis par une personne de l'équipe ARS.")
-    _require_ars_or_job(by, "statement.issue", statement)
-    with transaction.atomic():
-        statement = _lock(statement)
-        STATEMENT_LIFECYCLE.check(statement.status, StatementStatus.ISSUED)
-        if statement.month_end >= timezone.localdate():
-            raise RuleViolation(
-                "month_not_over",
-                f"Le mois de {month_label(statement.month)} n'est pas terminé : "
-                "son relevé ne peut être émis qu'à partir du 1er du mois suivant.",
-            )
-        statement.status = StatementStatus.ISSUED
-        statement.issued_at = timezone.now()
-        statement.issued_by = by
-        statement._history_user = by
-        statement.save()
-        enqueue(
-            "statement_issued",
-            to=cpam_recipients(statement.cpam),
-            context={
-                "statement": statement,
-                "cpam": statement.cpam,
-                "month_label": month_label(statement.month),
-                "url": statement_url(statement),
-            },
-            dedup_key=f"statement:{statement.pk}:issued",
-        )
-    return statement
+    return STATEMENT.run(statement, "issue", by=by)
 
 
 def can_mark_paid(user, statement: Statement) -> bool:
@@ -453,17 +372,7 @@ def can_mark_paid(user, statement: Statement) -> bool:
 
 def mark_statement_paid(statement: Statement, *, by) -> Statement:
     """An agent of the statement's CPAM (or ARS staff) records that it has been paid."""
-    if not can_mark_paid(by, statement):
-        raise NotAllowed("Seuls les agents de la CPAM de ce relevé peuvent le marquer payé.")
-    with transaction.atomic():
-        statement = _lock(statement)
-        STATEMENT_LIFECYCLE.check(statement.status, StatementStatus.PAID)
-        statement.status = StatementStatus.PAID
-        statement.paid_at = timezone.now()
-        statement.paid_by = by
-        statement._history_user = by
-        statement.save()
-    return statement
+    return STATEMENT.run(statement, "mark_paid", by=by)
 
 
 # --- dedicated billing number ----------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from accounts.authority import cpam_ids, is_ars_staff, visible
 from billing import services
 from billing.exports.responses import csv_response, pdf_response, xlsx_response
 from billing.forms import BillingNumberForm
+from billing.lines import READING_ORDER
+from billing.models import month_label
 from billing.queries import (
     can_record_billing_number,
     cpams_of,
@@ -26,7 +28,7 @@ from billing.queries import (
     statement_doctor_totals,
     statements_visible_to,
 )
-from billing.services import can_mark_paid, month_label
+from billing.services import can_mark_paid
 from core.errors import RuleViolation
 from missions.models import Doctor
 
@@ -74,7 +76,7 @@ def _visible_statement(request: HttpRequest, pk: int):
 @cpam_space
 def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statement = _visible_statement(request, pk)
-    lines = statement.lines.order_by("doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence")
+    lines = statement.lines.order_by(*READING_ORDER)
     page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
     totals = statement_doctor_totals(statement)
     return render(

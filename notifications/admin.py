@@ -4,14 +4,14 @@ from django.db.models import Q
 from config.admin_authority import ScopedAdminMixin
 from notifications import relay
 from notifications.models import Message
-from notifications.secrets import SECRET_KINDS, is_secret
+from notifications.notices import is_secret, secret_kinds
 
 HIDDEN_FOR_SECRETS = frozenset({"body_text", "body_html", "dedup_key"})
 
 
 @admin.register(Message)
 class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """The outbox, read-only. A message carrying a personal link (notifications.secrets) never shows its body here,
+    """The outbox, read-only. A message carrying a personal link (its Notice says `secret = True`) never shows its body here,
     to anyone: the link is the recipient's alone (and the relay erases it once sent)."""
 
     list_display = ["created_at", "kind", "recipient", "subject", "status", "attempts", "next_attempt_at", "sent_at"]
@@ -37,7 +37,7 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Renvoyer les messages sélectionnés", permissions=["service"])
     def resend(self, request, queryset):
         # A personal link already sent is erased: the person asks for a new one (a new message).
-        spent = Q(kind__in=SECRET_KINDS, status=Message.Status.SENT)
+        spent = Q(kind__in=secret_kinds(), status=Message.Status.SENT)
         if queryset.filter(spent).exists():
             self.message_user(
                 request,

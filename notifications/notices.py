@@ -77,5 +77,12 @@ def notice_class(kind: str) -> type[Notice] | None:
 
 
 def is_secret(kind: str) -> bool:
+    """Does a message of this kind carry a personal secret? The outbox admin never shows its body; the relay erases
+    it once sent (the subject, recipient and dates stay for the trail)."""
     notice = NOTICES.get(kind)
     return bool(notice and notice.secret)
+
+
+def secret_kinds() -> frozenset[str]:
+    """Every kind whose notice says `secret = True` (to filter the outbox in SQL)."""
+    return frozenset(kind for kind, notice in NOTICES.items() if notice.secret)

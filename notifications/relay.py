@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Message
-from notifications.secrets import is_secret
+from notifications.notices import is_secret
 
 logger = logging.getLogger(__name__)
 

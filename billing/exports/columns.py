@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from billing.lines import READING_ORDER
 from billing.models import Statement, StatementLine
 
 TEXT, DATE, MONEY, NUMBER, INTEGER = "text", "date", "money", "number", "integer"
@@ -79,7 +80,7 @@ def line_values(statement: Statement, chunk_size: int = 5000) -> Iterator[tuple]
 
 
 def _ordered_lines(statement: Statement):
-    return statement.lines.order_by("doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence")
+    return statement.lines.order_by(*READING_ORDER)
 
 
 FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(FIELDS)}

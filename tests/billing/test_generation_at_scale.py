@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing import lines
 from billing.models import FlatRate, StatementLine
 from billing.services import generate_statement, issue_statement
 from missions.models import Booking
@@ -18,26 +19,7 @@ from tests.billing.conftest import OCTOBER
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 NOVEMBER = datetime.date(2025, 11, 1)
-SNAPSHOT = [
-    "booking_id",
-    "kind",
-    "sequence",
-    "doctor_last_name",
-    "doctor_first_name",
-    "doctor_rpps",
-    "doctor_billing_number",
-    "date",
-    "period",
-    "period_label",
-    "site_name",
-    "site_finess",
-    "site_commune",
-    "zone_name",
-    "day_fraction",
-    "rate",
-    "amount",
-    "note",
-]
+SNAPSHOT = ["booking_id", "kind", "sequence", *lines.SNAPSHOT, *lines.FIGURES, "note"]
 PERIOD_LABELS = {"full_day": "Journée", "morning": "Matin", "afternoon": "Après-midi"}
 
 

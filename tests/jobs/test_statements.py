@@ -7,7 +7,8 @@ import pytest
 
 from billing.jobs import previous_month, run_monthly_statements
 from billing.models import Statement
-from billing.services import issue_statement, statement_url
+from billing.notices import statement_url
+from billing.services import issue_statement
 from missions.models import Booking
 from notifications.models import Message
 from tests import factories as f
