@@ -12,7 +12,6 @@ Services call acts (`BOOKING.run(booking, "confirm", by=user)`); no service writ
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,7 +90,7 @@ class Lifecycle:
     acts: Mapping[str, Act]
     state_field: str = "status"
     lock: Callable[[Any], Any] | None = None  # obj -> the same row, locked (and any row to lock before it)
-    labels: dict[str, str] = dataclasses.field(default_factory=dict)  # `field` is the status field's name here
+    labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.labels = self.labels or {str(k): str(v) for k, v in self.model._meta.get_field(self.state_field).choices}
