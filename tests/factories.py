@@ -23,6 +23,7 @@ from sites.models import (
 )
 
 PASSWORD = "mot-de-passe-de-test-42"
+ATTESTED = (Booking.Status.COMPLETED, Booking.Status.NO_SHOW)
 
 
 def paris_today() -> datetime.date:
@@ -135,7 +136,18 @@ class DoctorFactory(factory.django.DjangoModelFactory):
     practice_department = factory.SelfAttribute("practice_commune.department")
     cdom_department = factory.SelfAttribute("practice_commune.department")
     status = Doctor.Status.VALIDATED
-    validated_at = factory.LazyFunction(timezone.now)
+    # Only states the services produce: a doctor who was never validated has no validation date; a status moved by
+    # the ARS carries when it moved (the services stamp status_changed_at; who moved it is the test's business).
+    validated_at = factory.LazyAttribute(
+        lambda o: None if o.status in (Doctor.Status.SUBMITTED, Doctor.Status.REJECTED) else timezone.now()
+    )
+    status_changed_at = factory.LazyAttribute(lambda o: None if o.status == Doctor.Status.SUBMITTED else timezone.now())
+
+    class Params:
+        submitted = factory.Trait(status=Doctor.Status.SUBMITTED)
+        rejected = factory.Trait(status=Doctor.Status.REJECTED, status_reason="Dossier incomplet")
+        suspended = factory.Trait(status=Doctor.Status.SUSPENDED, status_reason="Contrôle en cours")
+        withdrawn = factory.Trait(status=Doctor.Status.WITHDRAWN)
 
     @factory.post_generation
     def zones(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy hook
@@ -165,6 +177,22 @@ class BookingFactory(factory.django.DjangoModelFactory):
     period = factory.SelfAttribute("slot.period")
     day_fraction = factory.LazyAttribute(lambda o: Decimal("1") if o.period == "full_day" else Decimal("0.5"))
     status = Booking.Status.REQUESTED
+    # Only states the services produce: each status carries the stamps of the acts that led to it (a completed day
+    # was confirmed, then attested with a number of consultations; a no-show has none).
+    confirmed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status in (Booking.Status.CONFIRMED, *ATTESTED) else None
+    )
+    attested_at = factory.LazyAttribute(lambda o: timezone.now() if o.status in ATTESTED else None)
+    declined_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == Booking.Status.DECLINED else None)
+    cancelled_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == Booking.Status.CANCELLED else None)
+    consultations = factory.LazyAttribute(lambda o: 10 if o.status == Booking.Status.COMPLETED else None)
+
+    class Params:
+        confirmed = factory.Trait(status=Booking.Status.CONFIRMED)
+        declined = factory.Trait(status=Booking.Status.DECLINED, reason="Locaux indisponibles")
+        cancelled = factory.Trait(status=Booking.Status.CANCELLED, reason="Empêchement")
+        completed = factory.Trait(status=Booking.Status.COMPLETED)
+        no_show = factory.Trait(status=Booking.Status.NO_SHOW)
 
 
 class SiteMembershipFactory(factory.django.DjangoModelFactory):

@@ -41,7 +41,8 @@ def queued_relays(settings):
 
 def rejection(n: int) -> None:
     doctor = f.DoctorFactory.build(last_name="Lefèvre", rpps="10000000000")
-    outbox.enqueue("doctor_rejected", to=f"medecin{n}@exemple.fr", context={"doctor": doctor}, dedup_key=f"d:{n}")
+    context = {"doctor": doctor, "reason": "Dossier incomplet"}  # every variable the template prints
+    outbox.enqueue("doctor_rejected", to=f"medecin{n}@exemple.fr", context=context, dedup_key=f"d:{n}")
 
 
 def commit_a_message(n: int) -> None:
