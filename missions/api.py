@@ -4,7 +4,7 @@ Who sees what is accounts/authority.py, and only there: every viewset's queryset
 its own filters), so an object outside the caller's scope is a 404, never revealing that it exists. In short:
 ARS staff see their region(s) (superusers: every region; a staff account without a region: nothing), host-site
 members their sites, CPAM agents their doctors' bookings, doctors themselves; every signed-in person sees the
-catalogue a volunteer searches (open slots of active sites). The role check of each action (config/api_permissions.py,
+catalogue a volunteer searches (open slots of active sites). The role check of each action (api/permissions.py,
 403) comes first, then the service's own `authority.require(by=…)`. Lists that show doctors' identities to someone
 other than the doctor write one row to the access log (accounts.audit.record_bulk_read).
 """
@@ -31,16 +31,16 @@ from rest_framework.response import Response
 
 from accounts.audit import record_bulk_read
 from accounts.authority import ars_zones, is_ars_staff, site_ids, visible
-from config.api_errors import ErrorSerializer, conflict
-from config.api_idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from config.api_permissions import (
+from api.errors import ErrorSerializer, conflict
+from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from api.permissions import (
     IsArsStaff,
     IsBookingParty,
     IsDoctor,
     IsDoctorOrArsStaff,
     IsSiteMemberOrArsStaff,
 )
-from config.api_throttles import RegistrationThrottle
+from api.throttles import RegistrationThrottle
 from missions import services
 from missions.filters import AvailabilityFilter, BookingFilter, DoctorFilter, SlotFilter
 from missions.models import Availability, Booking, Doctor

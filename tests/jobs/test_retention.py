@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from api.models import IdempotentRequest
 from billing.jobs import JOBS
 from missions.jobs import run_retention
-from missions.models import IdempotentRequest
 from notifications.models import Message
 from tests import factories as f
 
