@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from operations.jobs import BEAT_SCHEDULE  # the job registry: plain data, importable before the apps load
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -90,6 +92,7 @@ INSTALLED_APPS = [
     "missions",
     "billing",
     "notifications",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -212,8 +215,9 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The queue the app publishes to and workers consume: one name per deployment sharing a Redis database.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
-# The schedule is code (config/schedule.py, loaded by config/celery.py); beat's default scheduler keeps the
+# The schedule is code, derived from the job registry (operations/jobs.py); beat's default scheduler keeps the
 # last run of each entry in this small file (give beat a persistent, writable path in production).
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULER = "celery.beat:PersistentScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
 

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 
 from api.models import IdempotentRequest
-from billing.jobs import JOBS
 from missions.jobs import run_retention
 from notifications.models import Message
+from operations.jobs import JOBS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
