@@ -80,7 +80,7 @@ def check_the_first_request_relays_only_its_own_messages(mailoutbox) -> None:
         f"/medecin/missions/{booking.pk}/annuler/", {"reason": "Empêchement", "late_ack": "on"}
     )  # a form that enqueues messages, relayed after its commit
     assert response.status_code == 302, response.content[:500]
-    from notifications.relay import relay_as_task
+    from notifications.tasks import relay_as_task
 
     relay_as_task()  # what the commit asks for (tests run in a transaction that never commits)
     assert 0 < len(mailoutbox) < 5
