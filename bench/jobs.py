@@ -130,7 +130,6 @@ def export_sql(statement_id: int) -> dict:
 def booking_sql(doctor_id: int, slot_id: int) -> dict:
     """The statements one `book_slot` sends, captured and rolled back (to mirror them in pgbench)."""
     from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
 
     from missions.models import Doctor
     from missions.services import book_slot
@@ -138,14 +137,22 @@ def booking_sql(doctor_id: int, slot_id: int) -> dict:
 
     doctor = Doctor.objects.select_related("user").get(pk=doctor_id)
     slot = Slot.objects.get(pk=slot_id)
-    with CaptureQueriesContext(connection) as ctx:
+    captured: list[str] = []
+
+    def capture(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        finally:  # the statement as the server ran it, parameters bound (what Django's debug cursor logs)
+            captured.append(connection.ops.last_executed_query(context["cursor"], sql, params))
+
+    with connection.execute_wrapper(capture):
         try:
             with transaction.atomic():
                 book_slot(doctor=doctor, slot=slot, by=doctor.user)
                 raise _Rollback
         except _Rollback:
             pass
-    return {"count": len(ctx.captured_queries), "sql": [q["sql"] for q in ctx.captured_queries]}
+    return {"count": len(captured), "sql": captured}
 
 
 class _Rollback(Exception):

@@ -25,15 +25,15 @@ from rest_framework.response import Response
 
 from accounts.audit import record_bulk_read
 from accounts.authority import cpam_ids, is_ars_staff
+from api.errors import conflict
+from api.filters import IdFilter
+from api.permissions import IsArsStaff
 from billing import services
 from billing.exports.responses import XLSX_TYPE, csv_response, pdf_response, xlsx_response
 from billing.lines import FIELDS as LINE_FIELDS
 from billing.lines import READING_ORDER
 from billing.models import Statement, StatementLine
 from billing.queries import statement_doctor_totals, statements_visible_to
-from config.api_errors import conflict
-from config.api_filters import IdFilter
-from config.api_permissions import IsArsStaff
 
 MONTH_HELP = "Mois au format AAAA-MM, par exemple 2025-10."
 MONEY = {"max_digits": 12, "decimal_places": 2, "read_only": True}

@@ -1,10 +1,7 @@
-"""The monthly statements job, and the list of every background job (billing is the top of the dependency chain,
-so this is the one place that can see them all: `run_job` and the tests walk `JOBS`)."""
+"""The monthly statements job (declared, scheduled and run by name in operations/jobs.py)."""
 
-from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,8 +9,7 @@ from django.utils import timezone
 from billing.models import month_label
 from billing.notices import StatementReady
 from billing.services import generate_statements
-from missions import jobs as mission_jobs
-from notifications.jobs import JobReport, enqueue_once, finish, run_relay
+from notifications.jobs import JobReport, enqueue_once, finish
 from notifications.outbox import deferred_relay
 
 
@@ -40,43 +36,3 @@ def run_monthly_statements(now: datetime | None = None, dry_run: bool = False) -
         if dry_run:
             transaction.set_rollback(True)
     return finish(report)
-
-
-class Job(NamedTuple):
-    run: Callable[..., JobReport]
-    description: str  # French: ARS staff read it in `run_job --help`
-    task: str  # the Celery task that beat runs (config/schedule.py)
-
-
-JOBS: dict[str, Job] = {
-    "reminders": Job(
-        mission_jobs.run_reminders, "Rappels J-7 et J-1 aux médecins et aux lieux d'accueil", "missions.reminders"
-    ),
-    "confirmations": Job(
-        mission_jobs.run_confirmation_reminders,
-        "Relances des réservations non confirmées (lieu), alerte ARS la veille",
-        "missions.confirmation_reminders",
-    ),
-    "attestations": Job(
-        mission_jobs.run_attestation_reminders,
-        "Relances d'attestation après la journée, alerte ARS après 7 jours",
-        "missions.attestation_reminders",
-    ),
-    "cps": Job(
-        mission_jobs.run_cps_followup, "Suivi de la carte CPS 21 jours après la validation", "missions.cps_followup"
-    ),
-    "statements": Job(
-        run_monthly_statements, "Relevés CPAM du mois précédent et avis aux CPAM", "billing.monthly_statements"
-    ),
-    "digest": Job(
-        mission_jobs.run_coverage_digest,
-        "Synthèse hebdomadaire de la couverture pour l'équipe ARS",
-        "missions.coverage_digest",
-    ),
-    "relay": Job(run_relay, "Envoi des messages en attente (file d'envoi)", "notifications.relay_outbox"),
-    "retention": Job(
-        mission_jobs.run_retention,
-        "Purge des requêtes idempotentes et des messages envoyés échus (durées : voir le README)",
-        "missions.retention",
-    ),
-}

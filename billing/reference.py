@@ -1,18 +1,13 @@
-"""Reference data of who pays and how much: the CPAM of each department and the flat rate, plus the one
-entry point that loads the whole reference data set (billing sits at the top of accounts ← sites ← missions
-← billing, so it may call the territory loaders of `sites.reference`)."""
+"""Reference data of who pays and how much: the CPAM of each department and the flat rate. The whole reference data
+set (territory, then these) is loaded by operations.reference.load_reference_data."""
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-
-from django.db import transaction
 
 from billing.models import Cpam, FlatRate
-from sites.models import Department, Region
-from sites.reference import DATA_DIR, CsvRow, ReferenceDataError, load_territory, load_zone_file, read_csv
+from sites.models import Department
+from sites.reference import CsvRow, ReferenceDataError
 
 # The flat rate of the mission: 200 € for a full day worked (100 € a half-day), from 1 September 2025.
 FLAT_RATES = [(datetime.date(2025, 9, 1), Decimal("200.00"))]
@@ -52,40 +47,3 @@ def load_flat_rates() -> int:
     for valid_from, amount in FLAT_RATES:
         FlatRate.objects.get_or_create(valid_from=valid_from, defaults={"amount": amount})
     return len(FLAT_RATES)
-
-
-@dataclass
-class ReferenceReport:
-    departments: int
-    epcis: int
-    communes: int
-    zones: int
-    host_sites_created: int
-    cpams: int
-    flat_rates: int
-    zones_from_file: int = 0
-    host_sites_from_file: int = 0
-
-
-def load_reference_data(
-    data_dir: Path = DATA_DIR, *, region_code: str = "84", zones_file: Path | None = None
-) -> ReferenceReport:
-    """Load (or reload) every reference table, then the ARS's zone file if given. All or nothing."""
-    data_dir = Path(data_dir)
-    with transaction.atomic():
-        territory = load_territory(data_dir, region_code)
-        cpams = load_cpams(row for row in read_csv(data_dir / "organismes.csv") if row["type"] == "CPAM")
-        flat_rates = load_flat_rates()
-        report = ReferenceReport(
-            departments=territory.departments,
-            epcis=territory.epcis,
-            communes=territory.communes,
-            zones=territory.zones,
-            host_sites_created=territory.host_sites_created,
-            cpams=cpams,
-            flat_rates=flat_rates,
-        )
-        if zones_file is not None:
-            region = Region.objects.get(code=region_code)
-            report.zones_from_file, report.host_sites_from_file = load_zone_file(zones_file, region)
-    return report

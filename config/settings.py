@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from operations.jobs import BEAT_SCHEDULE  # the job registry: plain data, importable before the apps load
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -85,10 +87,12 @@ INSTALLED_APPS = [
     "simple_history",
     "core",
     "accounts",
+    "api",
     "sites",
     "missions",
     "billing",
     "notifications",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -211,8 +215,9 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The queue the app publishes to and workers consume: one name per deployment sharing a Redis database.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
-# The schedule is code (config/schedule.py, loaded by config/celery.py); beat's default scheduler keeps the
+# The schedule is code, derived from the job registry (operations/jobs.py); beat's default scheduler keeps the
 # last run of each entry in this small file (give beat a persistent, writable path in production).
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULER = "celery.beat:PersistentScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
 
@@ -283,11 +288,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api_pagination.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

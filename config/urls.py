@@ -3,7 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("config.api_urls")),
+    path("api/", include("api.urls")),
     path("compte/", include("accounts.urls")),
     path("compte/", include("accounts.security_urls")),
     path("cpam/", include("billing.urls")),

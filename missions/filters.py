@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
-from config.api_filters import IdFilter
+from api.filters import IdFilter
 from missions.models import Availability, Booking, Doctor
 from missions.queries import bookable_now
 from sites.models import Slot

@@ -296,7 +296,7 @@ def run_retention(now: datetime | None = None, dry_run: bool = False) -> JobRepo
     (subject, recipient, dates and dedup key stay: the dedup key keeps guarding against a second send), and sent
     messages themselves after OUTBOX_SENT_RETENTION_DAYS. Pending and failed messages are kept. Deleting what is
     already gone does nothing: running it twice, or twice at once, is harmless."""
-    from missions.models import IdempotentRequest
+    from api.models import IdempotentRequest
     from notifications.models import Message
 
     now = now or timezone.now()

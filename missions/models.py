@@ -240,24 +240,3 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
-
-
-class IdempotentRequest(models.Model):
-    """The first response to a `POST` carrying an `Idempotency-Key`, replayed for the same key and body."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
-    scope = models.CharField(max_length=100)
-    body_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "requête idempotente"
-        constraints = [
-            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotentrequest_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope} {self.key}"

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from config.admin_authority import ScopedAdminMixin
-from notifications import relay
+from notifications import outbox
 from notifications.models import Message
 from notifications.notices import is_secret, secret_kinds
 
@@ -45,7 +45,7 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 "la personne en demande un nouveau.",
                 messages.WARNING,
             )
-        count = relay.resend(queryset.exclude(spent).values_list("pk", flat=True))
+        count = outbox.resend(queryset.exclude(spent).values_list("pk", flat=True))
         if count:
             self.message_user(request, f"{count} message(s) remis en file d'envoi.", messages.SUCCESS)
         else:

@@ -1,25 +1,22 @@
-"""Enqueue a message in the caller's transaction. Delivery is the relay's job (notifications.relay)."""
+"""Enqueue a message in the caller's transaction, and ask for one relay once it commits. Delivery is the relay's
+job (notifications.relay), run by its task (notifications.tasks)."""
 
 import logging
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 
 from notifications.models import Message
+from notifications.tasks import ask_for_relay
 
 logger = logging.getLogger(__name__)
 
-# Publishing « relay now » to a broker that is down must cost the caller (a web request) well under a second.
-RELAY_SOON_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-
-# Set while a relay task is queued and has not started yet (see ask_for_relay).
-RELAY_QUEUED_KEY = "notifications:outbox-relay-queued"
 # While set, enqueued messages wait in the outbox for the next relay instead of being relayed at commit.
 _relay_held: ContextVar[bool] = ContextVar("outbox_relay_held", default=False)
 # While set (a job's run), commits ask for no relay; the job asks for one at its end (see deferred_relay).
@@ -88,8 +85,30 @@ def enqueue(
     return len(recipients)
 
 
+class _RelayAsked:
+    """Registered with `on_commit` just before `ask_for_relay`, so that one transaction asks for one relay.
+
+    Django keeps both callbacks while the transaction (or the savepoint they were registered in) lives, and drops
+    both together on a rollback: while this object is alive and not yet called, the current transaction already
+    has its relay. Called at commit (before ask_for_relay), it is spent: the next transaction asks again. Only
+    public API: no reading of the connection's list of callbacks."""
+
+    __slots__ = ("__weakref__", "spent")
+
+    def __init__(self) -> None:
+        self.spent = False
+
+    def __call__(self) -> None:
+        self.spent = True
+
+
+# Per database connection (each thread has its own): the _RelayAsked of its current transaction, if any.
+_relay_asked: "weakref.WeakKeyDictionary[Any, weakref.ref[_RelayAsked]]" = weakref.WeakKeyDictionary()
+
+
 def _relay_after_commit() -> None:
-    """Ask for one relay after the current transaction commits (once per transaction, however many messages)."""
+    """Ask for one relay after the current transaction commits (once per transaction, however many messages).
+    Outside a transaction, `on_commit` runs at once: each autocommitted enqueue asks for its own relay."""
     if _relay_held.get():
         return
     deferred = _relay_deferred.get()
@@ -97,8 +116,13 @@ def _relay_after_commit() -> None:
         deferred.append(True)
         return
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(entry[1] is ask_for_relay for entry in connection.run_on_commit):
+    ref = _relay_asked.get(connection)
+    asked = ref() if ref is not None else None
+    if asked is not None and not asked.spent:
         return
+    asked = _RelayAsked()
+    _relay_asked[connection] = weakref.ref(asked)
+    transaction.on_commit(asked)
     transaction.on_commit(ask_for_relay)
 
 
@@ -121,37 +145,14 @@ def deferred_relay() -> Iterator[None]:
             transaction.on_commit(ask_for_relay)  # at once, outside a transaction
 
 
-def ask_for_relay() -> None:
-    """After a commit that enqueued mail (or a relay that left due messages), ask a worker to relay now. If the broker is down the rows wait
-    for the periodic relay: nothing is lost and the caller's request still succeeds (in under a second).
-
-    With OUTBOX_RELAY_DEBOUNCE_SECONDS, a relay already queued and not yet started is enough: the flag set here
-    is cleared by the task before it reads the outbox (relay_started), so that task reads after this commit and
-    sends its messages. One task for a burst of bookings instead of one each."""
-    from notifications.tasks import relay_outbox
-
-    debounce = settings.OUTBOX_RELAY_DEBOUNCE_SECONDS
-    if debounce and not _flag_relay_queued(debounce):
-        return
-    try:
-        relay_outbox.apply_async(retry=True, retry_policy=RELAY_SOON_RETRY_POLICY, expires=300)
-    except Exception:  # noqa: BLE001 - a broker outage must never fail the business transaction
-        logger.warning("Outbox relay could not be queued; pending messages will go out on the next periodic run.")
-        if debounce:
-            relay_started()  # nothing is queued after all: the next commit must try again
-
-
-def _flag_relay_queued(ttl: int) -> bool:
-    """Set the « a relay is queued » flag; False if it was already set. A cache outage never blocks a relay."""
-    try:
-        return bool(cache.add(RELAY_QUEUED_KEY, True, timeout=ttl))
-    except Exception:  # noqa: BLE001 - without the cache, queue a relay every time, as without debouncing
-        return True
-
-
-def relay_started() -> None:
-    """Called by the relay task before it reads the outbox: later commits must queue a relay of their own."""
-    try:
-        cache.delete(RELAY_QUEUED_KEY)
-    except Exception:  # noqa: BLE001 - the flag expires on its own
-        logger.warning("Outbox relay flag could not be cleared; it expires by itself.")
+def resend(message_ids: Iterable[int]) -> int:
+    """Put failed (or sent) messages back in the queue, from the admin's « Renvoyer » action; relay soon."""
+    with transaction.atomic():
+        count = (
+            Message.objects.filter(pk__in=list(message_ids))
+            .exclude(status=Message.Status.PENDING)
+            .update(status=Message.Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, last_error="")
+        )
+        if count:
+            _relay_after_commit()
+    return count

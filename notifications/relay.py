@@ -7,16 +7,17 @@ login) ends the run at once: the SMTP server is down for every message, so only 
 attempt and the others wait for the next run untouched — a 15-minute outage fails nothing. A refusal of one message
 (its recipient or its content) is that message's alone: the run goes on. A relay killed between the SMTP hand-off and the status update leaves its claim behind: the
 message is taken again after CLAIM_TIMEOUT, so delivery is at least once, never silently lost.
+
+This module only delivers: the task that runs it, and asking for that task, are notifications.tasks; putting
+messages in the queue (or back in it) is notifications.outbox. outbox → tasks → relay, never back.
 """
 
 import logging
 import smtplib
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -90,27 +91,13 @@ def _record_failure(message: Message, exc: Exception, now: datetime) -> None:
     log("Outbox message %s not sent (attempt %s%s): %s", message.pk, attempts, ", gave up" if failed else "", exc)
 
 
-def relay_as_task() -> int:
-    """The relay task: clear the « relay queued » flag first (see notifications.outbox), relay a batch, and if
-    messages are still due (a backlog larger than a batch, or committed meanwhile) queue the next run at once."""
-    from notifications import outbox
-
-    outbox.relay_started()
-    sent, transport_failed = _relay(BATCH_SIZE, timezone.now())
-    # Not after a transport failure: the next periodic run tries again (in eager mode, asking now would walk the
-    # whole backlog within this call, one failed attempt per message).
-    if not transport_failed and due(timezone.now()).exists():
-        outbox.ask_for_relay()
-    return sent
-
-
 def relay(limit: int = BATCH_SIZE, now: datetime | None = None) -> int:
     """Send what is due, over one mail connection; return how many messages went out. Stops at the first
     transport error (see the module's docstring)."""
-    return _relay(limit, now or timezone.now())[0]
+    return relay_batch(limit, now or timezone.now())[0]
 
 
-def _relay(limit: int, now: datetime) -> tuple[int, bool]:
+def relay_batch(limit: int, now: datetime) -> tuple[int, bool]:
     """(messages sent, whether the run stopped on a transport error)."""
     sent = 0
     ids = list(due(now).order_by("created_at").values_list("pk", flat=True)[:limit])
@@ -151,18 +138,3 @@ def _close_quietly(connection) -> None:
         connection.close()
     except Exception:  # noqa: BLE001 - closing a dead SMTP session may fail; there is nothing left to do
         logger.debug("Mail connection close failed", exc_info=True)
-
-
-def resend(message_ids: Iterable[int]) -> int:
-    """Put failed (or sent) messages back in the queue, from the admin's « Renvoyer » action; relay soon."""
-    from notifications.outbox import _relay_after_commit
-
-    with transaction.atomic():
-        count = (
-            Message.objects.filter(pk__in=list(message_ids))
-            .exclude(status=Message.Status.PENDING)
-            .update(status=Message.Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, last_error="")
-        )
-        if count:
-            _relay_after_commit()
-    return count

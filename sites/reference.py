@@ -4,7 +4,7 @@ the known zones with their host sites, and the ARS's own list of zones (a CSV ke
 Every loader is idempotent: run twice, it leaves the same rows. Large tables are written with bulk upserts
 (`INSERT … ON CONFLICT DO UPDATE` on SQLite and PostgreSQL alike). Values people edit in the admin (zone targets,
 CDOM e-mail when the file has none, host site details) are never overwritten by a blank or by a reload.
-Callers wrap a whole load in one transaction (see billing.reference.load_reference_data).
+Callers wrap a whole load in one transaction (see operations.reference.load_reference_data).
 """
 
 import csv

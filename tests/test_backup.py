@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from billing.demo import seed_demo
 from billing.models import Statement
 from billing.services import generate_statements, issue_statement
+from operations.demo import seed_demo
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

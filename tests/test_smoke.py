@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from billing.demo import DEMO_PASSWORD, current_demo_code
 from billing.models import Cpam, FlatRate
 from missions.models import Booking, Doctor
+from operations.demo import DEMO_PASSWORD, current_demo_code
 from sites.models import Commune, Department, Epci, HostSite, Region, Slot, Zone
 
 pytestmark = pytest.mark.django_db

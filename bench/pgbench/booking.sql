@@ -14,7 +14,7 @@
 \set d random(:dmin, :dmax)
 \set s random(:smin, :smax)
 BEGIN;
--- The Idempotency-Key claim (config.api_idempotency), in a savepoint of its own.
+-- The Idempotency-Key claim (api.idempotency), in a savepoint of its own.
 SAVEPOINT claim;
 INSERT INTO missions_idempotentrequest (user_id, key, scope, body_hash, response_status, response_body, created_at)
 SELECT d.user_id, 'pgbench-' || md5(random()::text), 'bookings.create', md5(:s::text), 0, '{}'::jsonb, now()

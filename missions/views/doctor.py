@@ -14,8 +14,8 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from accounts.authority import visible
+from api.throttles import registration_allowed
 from billing.queries import doctor_earnings  # web pages sit on top of every app: the earnings are billing's
-from config.api_throttles import registration_allowed
 from core.errors import RuleViolation
 from missions import services
 from missions.forms import AvailabilityForm, ReasonForm, RegistrationForm, SlotSearchForm, apply_service_errors

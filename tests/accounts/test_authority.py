@@ -197,10 +197,10 @@ def test_anonymous_sees_nothing(a):
 
 def test_a_new_model_is_closed_until_it_has_a_rule(a):
     """IdempotentRequest has no rule: only superusers see it."""
-    from missions.models import IdempotentRequest
+    from api.models import IdempotentRequest
 
     assert not visible(a.staff, IdempotentRequest).exists()
-    assert "missions.idempotentrequest" not in VISIBILITY
+    assert "api.idempotentrequest" not in VISIBILITY
 
 
 # --- what each person may do -------------------------------------------------------------------------------

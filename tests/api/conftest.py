@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from config.api_throttles import RegistrationThrottle, TokenThrottle
+from api.throttles import RegistrationThrottle, TokenThrottle
 
 CLIENT_ADDRESS = "127.0.0.1"
 OTHER_ADDRESS = "198.51.100.7"

@@ -6,7 +6,8 @@ import threading
 import pytest
 from django.db import connections
 
-from missions.models import Booking, Doctor, IdempotentRequest
+from api.models import IdempotentRequest
+from missions.models import Booking, Doctor
 from tests import factories as f
 from tests.api.conftest import client_for, in_days, results
 

@@ -61,7 +61,7 @@ def test_the_known_error_paths_answer_in_french(client, doctor, zone):
 def test_a_django_permission_denied_in_the_api_is_french():
     from django.core.exceptions import PermissionDenied
 
-    from config.api_errors import FORBIDDEN, api_exception_handler
+    from api.errors import FORBIDDEN, api_exception_handler
 
     response = api_exception_handler(PermissionDenied("You do not have permission"), {})
     assert response.status_code == 403

@@ -10,7 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
-from config.api_urls import router
+from api.urls import router
 
 
 @pytest.fixture(scope="module")

@@ -154,7 +154,7 @@ def test_the_written_out_slot_representation_is_drf_s_own(doctor, other_doctor, 
     field for field, types included, and cover every declared field."""
     from rest_framework import serializers
 
-    from missions.api import SlotSerializer, slots_for_api
+    from missions.api.slots import SlotSerializer, slots_for_api
 
     full = f.SlotFactory(site=site, capacity=2, note="Salle 2 — « accès PMR »")
     f.BookingFactory(slot=full, doctor=other_doctor)

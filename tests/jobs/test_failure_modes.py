@@ -11,13 +11,13 @@ from django.core import mail
 from django.db import transaction
 
 from config.celery import app
-from missions import tasks
 from missions.jobs import run_reminders
 from missions.models import Booking
 from missions.services import book_slot
 from notifications import relay
 from notifications.models import Message
 from notifications.outbox import ask_for_relay, deferred_relay, enqueue
+from operations.tasks import TASKS
 
 
 def closed_port() -> int:
@@ -129,8 +129,8 @@ def test_a_task_redelivered_after_its_worker_died_sends_no_duplicate(make_bookin
     Here the task body runs twice, as it does on redelivery (the real SIGKILL is in test_worker.py)."""
     make_booking(today + timedelta(days=7))
 
-    tasks.reminders.apply()  # the first delivery: claims and enqueues, then the worker dies before acking
-    tasks.reminders.apply()  # the redelivery
+    TASKS["reminders"].apply()  # the first delivery: claims and enqueues, then the worker dies before acking
+    TASKS["reminders"].apply()  # the redelivery
     relay.relay()
     relay.relay()
 

@@ -12,9 +12,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from billing.jobs import JOBS, previous_month
+from billing.jobs import previous_month
 from missions.models import Booking
 from notifications.models import Message
+from operations.jobs import JOBS
 from tests import factories as f
 from tests.jobs.conftest import at
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from billing.jobs import JOBS
+from api.models import IdempotentRequest
 from missions.jobs import run_retention
-from missions.models import IdempotentRequest
 from notifications.models import Message
+from operations.jobs import JOBS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

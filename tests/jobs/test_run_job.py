@@ -6,9 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from billing.jobs import JOBS
 from missions.models import Booking
 from notifications.models import Message
+from operations.jobs import JOBS
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from celery.schedules import crontab
+from django.conf import settings
 
-from billing.jobs import JOBS
 from config.celery import app
-from config.schedule import BEAT_SCHEDULE, QUIET_HOURS
 from missions.rules import PARIS
+from operations.jobs import BEAT_SCHEDULE, JOBS, QUIET_HOURS, Job
+from operations.tasks import TASKS
 
 # The nights clocks change in 2027: spring forward (no 02:xx) and fall back (02:xx twice).
 DST_DAYS = [date(2027, 3, 28), date(2027, 10, 31)]
@@ -48,6 +49,21 @@ def test_every_job_is_scheduled_and_every_scheduled_task_exists():
 
     assert scheduled == {job.task for job in JOBS.values()}
     assert scheduled <= set(app.tasks)
+
+
+def test_one_declaration_per_job_gives_its_task_its_beat_entry_and_its_run_job_name():
+    assert settings.CELERY_BEAT_SCHEDULE is BEAT_SCHEDULE
+    for name, job in JOBS.items():
+        assert TASKS[name].name == job.task
+        assert BEAT_SCHEDULE[job.beat_entry]["task"] == job.task
+        assert BEAT_SCHEDULE[job.beat_entry]["schedule"] is job.schedule
+        assert callable(job.run)
+    assert len(BEAT_SCHEDULE) == len(JOBS)
+
+
+def test_a_job_declared_between_2_and_3_am_is_refused():
+    with pytest.raises(ValueError, match="may fire at"):
+        Job("night", "missions.jobs.run_reminders", crontab(minute=30, hour=2), "…", task="x.night", beat_entry="night")
 
 
 @pytest.mark.parametrize(

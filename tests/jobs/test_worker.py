@@ -24,9 +24,9 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from missions import tasks
 from missions.models import Booking
 from notifications.models import Message
+from operations.tasks import TASKS
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -138,7 +138,7 @@ def test_a_real_worker_delivers_a_reminder(worker, make_booking, doctor, site, t
     booking = make_booking(today + timedelta(days=7))
     expected = Counter({doctor.user.email: 1, site.contact_email: 1})
 
-    tasks.reminders.apply_async(queue=worker.queue)
+    TASKS["reminders"].apply_async(queue=worker.queue)
 
     assert wait_for(lambda: worker.recipients() == expected, DELIVERY_TIMEOUT), (worker.recipients(), worker.log)
     booking.refresh_from_db()
@@ -159,7 +159,7 @@ def test_a_worker_killed_mid_task_runs_it_again_without_duplicate_mail(
     with psycopg.connect(database_url().replace("postgres://", "postgresql://", 1)) as blocker:
         # Hold the second booking's row: the task claims the first, then waits here.
         blocker.execute("SELECT id FROM missions_booking WHERE id = %s FOR UPDATE", [second.pk])
-        tasks.reminders.apply_async(queue=worker.queue)
+        TASKS["reminders"].apply_async(queue=worker.queue)
         claimed = Booking.objects.filter(pk=first.pk, reminder_d7_sent_at__isnull=False)
         assert wait_for(claimed.exists, DELIVERY_TIMEOUT), worker.log
         time.sleep(0.5)  # the task is now blocked on the second row

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from missions.rules import MONTHS_FR
-from notifications import relay
+from notifications import outbox, relay
 from notifications.models import Message
 from notifications.outbox import enqueue
 from tests import factories as f
@@ -197,7 +197,7 @@ def test_relay_retries_with_backoff_then_gives_up(settings, mailoutbox):
 
     # ARS staff put it back in the queue (« Renvoyer ») once the server is back.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert relay.resend([message.pk]) == 1
+    assert outbox.resend([message.pk]) == 1
     assert relay.relay() == 1
     message = Message.objects.get()
     assert (message.status, message.attempts, message.last_error) == (Message.Status.SENT, 1, "")
@@ -232,3 +232,38 @@ def test_a_claim_is_won_once_and_an_abandoned_claim_is_taken_again(mailoutbox):
     # Its worker died: after CLAIM_TIMEOUT the message is taken again and sent.
     assert relay.relay(now=now + relay.CLAIM_TIMEOUT + timedelta(seconds=1)) == 1
     assert len(mailoutbox) == 1
+
+
+# --- one relay per transaction -----------------------------------------------------------------------------------
+
+
+def relays_asked(callbacks) -> int:
+    return callbacks.count(outbox.ask_for_relay)
+
+
+def test_one_relay_per_transaction_and_again_after_a_rollback(django_capture_on_commit_callbacks):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        hello("lost@exemple.fr", key="lost")
+        raise RuntimeError
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        hello("a@exemple.fr", key="a")
+        hello("b@exemple.fr", key="b")
+    assert relays_asked(callbacks) == 1  # the rolled-back transaction's relay went with it: this one asks its own
+
+
+def test_a_relay_asked_in_a_rolled_back_savepoint_is_asked_again(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            hello("lost@exemple.fr", key="lost")
+            raise RuntimeError
+        hello("kept@exemple.fr", key="kept")
+    assert relays_asked(callbacks) == 1  # the savepoint took its relay with it: the outer transaction asked again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_committed_transaction_relays_its_own_messages(mailoutbox):
+    for n in range(2):
+        with transaction.atomic():
+            hello(f"r{n}@exemple.fr", key=f"r{n}")
+            hello(f"s{n}@exemple.fr", key=f"s{n}")
+        assert len(mailoutbox) == 2 * (n + 1)

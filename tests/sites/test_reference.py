@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billing.models import Cpam, FlatRate
-from billing.reference import load_reference_data
+from operations.reference import load_reference_data
 from sites.models import Commune, Department, Epci, HostSite, Region, Zone
 from sites.reference import parse_csv
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.reference import load_reference_data
+from operations.reference import load_reference_data
 from sites.reference import DATA_DIR, ReferenceDataError
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from billing.demo import DEMO_TOTP_KEY, current_demo_code
+from operations.demo import DEMO_TOTP_KEY, current_demo_code
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """A believable month of activity on top of the reference data, for demonstrations and for trying the product.
 
-It lives in `billing` because it touches every app (accounts ← sites ← missions ← billing). Everything goes
+It lives in `operations`, at the top of the dependency chain, because it touches every app. Everything goes
 through the services (registration, validation, slots, bookings, attestations), so the demo obeys the rules;
 the only rows written directly are the *past* slots and bookings, which the rules rightly refuse to create.
 
@@ -12,7 +12,8 @@ first request after `make run` used to relay the demo's hundreds of messages ins
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,9 +21,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models import Sum
-from django.test.utils import override_settings
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -32,12 +33,12 @@ from accounts.models import User
 from accounts.second_factor import DEVICE_NAME, base32_secret
 from billing import services as billing
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
-from billing.reference import load_reference_data
 from core.errors import RuleViolation
 from missions import services as missions
 from missions.models import Booking, Doctor
 from notifications.models import Message
 from notifications.outbox import relay_held
+from operations.reference import load_reference_data
 from sites.identifiers import with_luhn_key
 from sites.models import ArsMembership, Commune, HostSite, Period, Region, SiteMembership, Slot, Zone
 from sites.services import publish_slots, recurring_dates
@@ -224,7 +225,7 @@ class Demo:
                 covered.add(next(z for z in zones if z.pk == zone_id))
             # Registration hashes the password: hash with a cheap hasher there, then store one real hash for all
             # demo accounts (60 PBKDF2 hashes would take most of a minute).
-            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+            with cheap_password_hashing():
                 doctor = missions.register_doctor(
                     email=email,
                     password=DEMO_PASSWORD,
@@ -506,6 +507,21 @@ class Demo:
                 statement = billing.issue_statement(statement, by=self.ars)
             if index == 0 and statement.status == StatementStatus.ISSUED:
                 billing.mark_statement_paid(statement, by=self.cpam_users[statement.cpam.department_id])
+
+
+@contextmanager
+def cheap_password_hashing() -> Iterator[None]:
+    """Within this block, new passwords are hashed with MD5 (the demo then stores one real hash for all its
+    accounts). Only for this single-threaded command: settings are process-wide. `setting_changed` is Django's
+    signal for this: the password hashers are looked up again, on entry and on exit."""
+    hashers = settings.PASSWORD_HASHERS
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    setting_changed.send(sender=Demo, setting="PASSWORD_HASHERS", value=settings.PASSWORD_HASHERS, enter=True)
+    try:
+        yield
+    finally:
+        settings.PASSWORD_HASHERS = hashers
+        setting_changed.send(sender=Demo, setting="PASSWORD_HASHERS", value=hashers, enter=False)
 
 
 def current_demo_code() -> tuple[str, int]:

@@ -14,11 +14,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.authority import ARS_GROUP
 from accounts.models import User
 from accounts.second_factor import check_code
-from billing.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, current_demo_code
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
-from billing.reference import load_reference_data
 from missions.models import Availability, Booking, Doctor
 from notifications.models import Message
+from operations.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, current_demo_code
+from operations.reference import load_reference_data
 from sites.identifiers import validate_rpps
 from sites.models import ArsMembership, HostSite, SiteMembership, Slot
 from tests import factories as f
@@ -80,7 +80,7 @@ def check_the_first_request_relays_only_its_own_messages(mailoutbox) -> None:
         f"/medecin/missions/{booking.pk}/annuler/", {"reason": "Empêchement", "late_ack": "on"}
     )  # a form that enqueues messages, relayed after its commit
     assert response.status_code == 302, response.content[:500]
-    from notifications.relay import relay_as_task
+    from notifications.tasks import relay_as_task
 
     relay_as_task()  # what the commit asks for (tests run in a transaction that never commits)
     assert 0 < len(mailoutbox) < 5

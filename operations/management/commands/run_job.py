@@ -1,6 +1,6 @@
 """Run one background job once, by hand: `manage.py run_job reminders --dry-run`.
 
-For ARS staff and operators: what the scheduler runs (config/schedule.py), run now, in this process. A dry run
+For ARS staff and operators: what the scheduler runs (operations/jobs.py), run now, in this process. A dry run
 lists what would be sent and writes nothing. `--date` runs the job as if it were that day (at the current time).
 """
 
@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from billing.jobs import JOBS
+from operations.jobs import JOBS
 
 
 class Command(BaseCommand):

@@ -19,8 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.models import IdempotentRequest
 from core.errors import RuleViolation
-from missions.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = IdempotentRequest._meta.get_field("key").max_length

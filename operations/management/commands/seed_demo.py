@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.demo import seed_demo
+from operations.demo import seed_demo
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 

@@ -9,8 +9,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from api.auth import ObtainTokenView
 from billing.api import StatementViewSet
-from config.api_auth import ObtainTokenView
 from config.security import API_DOCS_CSP_UPDATE
 from missions.api import AvailabilityViewSet, BookingViewSet, CoverageViewSet, DoctorViewSet, SlotViewSet
 from sites.api import HostSiteViewSet, ZoneViewSet

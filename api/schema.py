@@ -1,7 +1,7 @@
 """The OpenAPI schema generator of the API: drf-spectacular's, plus the error responses every operation can
 give, derived from the view itself (who may call it, whether it names an object, whether it is throttled).
 
-Business-rule refusals (409) are declared per operation with `config.api_errors.conflict(...)`, since only the
+Business-rule refusals (409) are declared per operation with `api.errors.conflict(...)`, since only the
 operation knows which rules apply.
 """
 
@@ -9,7 +9,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
-from config.api_errors import VALIDATION_ERROR_SCHEMA, DetailSerializer, ErrorSerializer
+from api.errors import VALIDATION_ERROR_SCHEMA, DetailSerializer, ErrorSerializer
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.second_factor import SECOND_FACTOR_REQUIRED, check_code, requires_second_factor
-from config.api_throttles import TokenThrottle
+from api.throttles import TokenThrottle
 
 
 class TokenRequestSerializer(serializers.Serializer):

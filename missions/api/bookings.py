@@ -1,0 +1,176 @@
+"""Bookings: a doctor books (idempotent), the site confirms, declines or attests, either party cancels."""
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.errors import conflict
+from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from api.permissions import IsBookingParty, IsDoctor, IsSiteMemberOrArsStaff
+from missions import services
+from missions.api.shared import ReasonSerializer, audited
+from missions.filters import BookingFilter
+from missions.models import Booking
+from missions.queries import bookings_visible_to
+from sites.models import Slot
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    site = serializers.IntegerField(source="slot.site_id", read_only=True)
+    site_name = serializers.CharField(source="slot.site.name", read_only=True)
+    doctor_name = serializers.CharField(source="doctor.full_name", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "slot",
+            "site",
+            "site_name",
+            "zone",
+            "doctor",
+            "doctor_name",
+            "date",
+            "period",
+            "day_fraction",
+            "status",
+            "in_own_zone",
+            "reason",
+            "late_cancellation",
+            "consultations",
+            "requested_at",
+            "confirmed_at",
+            "declined_at",
+            "cancelled_at",
+            "attested_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    # The slot's id only: the service reads the slot once, under its lock (no second read to validate it here).
+    slot = serializers.IntegerField(min_value=1, help_text="Identifiant du créneau à réserver.")
+
+    def unknown_slot(self, slot_id: int) -> serializers.ValidationError:
+        message = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+        return serializers.ValidationError({"slot": [str(message).format(pk_value=slot_id)]})
+
+
+class AttestationSerializer(serializers.Serializer):
+    attended = serializers.BooleanField(help_text="Le médecin est-il venu ?")
+    consultations = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Nombre de consultations (si le médecin est venu)."
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lister les réservations", description="Celles que l'appelant peut voir."),
+    retrieve=extend_schema(summary="Voir une réservation"),
+)
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilter
+
+    def get_queryset(self) -> QuerySet:
+        return bookings_visible_to(self.request.user).select_related("slot__site", "doctor").order_by("-date", "-pk")
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return audited(request, super().list(request, *args, **kwargs), "missions.booking")
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsDoctor()]
+        if self.action in ("confirm", "decline", "attest"):
+            return [IsSiteMemberOrArsStaff()]
+        if self.action == "cancel":
+            return [IsBookingParty()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        summary="Réserver un créneau",
+        description="Par un médecin validé. Honore l'en-tête Idempotency-Key.",
+        request=BookingCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: BookingSerializer,
+            409: conflict(
+                "slot_full",
+                "monthly_cap_reached",
+                "already_booked_that_day",
+                "doctor_not_validated",
+                "date_in_past",
+                "beyond_horizon",
+                "slot_closed",
+                "idempotency_key_reused",
+            ),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        return idempotent(request, scope="bookings.create", create=lambda: self._book(request))
+
+    def _book(self, request: Request) -> Response:
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        slot_id = serializer.validated_data["slot"]
+        try:
+            booking = services.book_slot(doctor=request.user.doctor, slot=Slot(pk=slot_id), by=request.user)
+        except Slot.DoesNotExist:
+            raise serializer.unknown_slot(slot_id) from None
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Confirmer une réservation (lieu d'accueil)",
+        request=None,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition")},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        booking = services.confirm_booking(self.get_object(), by=request.user)
+        return Response(BookingSerializer(booking).data)
+
+    @extend_schema(
+        summary="Refuser une réservation (lieu d'accueil)",
+        request=ReasonSerializer,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition")},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        booking = self.get_object()
+        reason = self._valid(ReasonSerializer)["reason"]
+        return Response(BookingSerializer(services.decline_booking(booking, by=request.user, reason=reason)).data)
+
+    @extend_schema(
+        summary="Annuler une réservation",
+        description="Par le médecin, le lieu d'accueil ou l'équipe de l'ARS. Une annulation par le médecin à "
+        "moins de 48 h est marquée tardive (`late_cancellation`).",
+        request=ReasonSerializer,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition", "date_in_past")},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        booking = self.get_object()
+        reason = self._valid(ReasonSerializer)["reason"]
+        return Response(BookingSerializer(services.cancel_booking(booking, by=request.user, reason=reason)).data)
+
+    @extend_schema(
+        summary="Attester la journée (lieu d'accueil, à partir du jour même)",
+        request=AttestationSerializer,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition", "attestation_too_early")},
+    )
+    @action(detail=True, methods=["post"])
+    def attest(self, request: Request, pk: str | None = None) -> Response:
+        booking = self.get_object()
+        data = self._valid(AttestationSerializer)
+        booking = services.attest_booking(
+            booking, by=request.user, attended=data["attended"], consultations=data["consultations"]
+        )
+        return Response(BookingSerializer(booking).data)
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

@@ -1,0 +1,129 @@
+"""Slots: the catalogue a volunteer searches (every signed-in person), publishing and closing (host site, ARS)."""
+
+from django.db.models import F, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.authority import visible
+from api.errors import conflict
+from api.permissions import IsSiteMemberOrArsStaff
+from missions import services
+from missions.api.shared import ReasonSerializer
+from missions.filters import SlotFilter
+from missions.queries import slots_with_remaining
+from sites.models import HostSite, Period, Slot
+from sites.services import publish_slot
+
+
+class SlotSerializer(serializers.ModelSerializer):
+    site_name = serializers.CharField(read_only=True, help_text="Nom du lieu d'accueil.")
+    remaining = serializers.IntegerField(read_only=True, help_text="Places encore libres (capacité − réservations).")
+
+    class Meta:
+        model = Slot
+        fields = ["id", "site", "site_name", "zone", "date", "period", "capacity", "remaining", "status", "note"]
+        read_only_fields = fields
+
+    def to_representation(self, slot: Slot) -> dict:
+        """The fields above, written out: the doctors' slot search is the API's busiest list, and DRF's generic
+        per-field path cost half its time. tests/api/test_slots_and_sites.py holds it equal to DRF's own."""
+        return {
+            "id": slot.pk,
+            "site": slot.site_id,
+            "site_name": slot.site_name,
+            "zone": slot.zone_id,
+            "date": slot.date.isoformat(),
+            "period": slot.period,
+            "capacity": slot.capacity,
+            "remaining": slot.remaining,
+            "status": slot.status,
+            "note": slot.note,
+        }
+
+
+class SlotCreateSerializer(serializers.Serializer):
+    # Only the sites the caller may see (accounts.authority): another region's site is « does not exist ».
+    site = serializers.PrimaryKeyRelatedField(queryset=HostSite.objects.none())
+    date = serializers.DateField()
+    period = serializers.ChoiceField(choices=Period.choices, default=Period.FULL_DAY)
+    capacity = serializers.IntegerField(default=1)
+    note = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        self.fields["site"].queryset = visible(getattr(request, "user", None), HostSite)
+
+
+class SlotClosedSerializer(SlotSerializer):
+    cancelled_bookings = serializers.IntegerField(read_only=True, help_text="Réservations annulées par la fermeture.")
+
+    def to_representation(self, slot: Slot) -> dict:
+        return super().to_representation(slot) | {"cancelled_bookings": slot.cancelled_bookings}
+
+    class Meta(SlotSerializer.Meta):
+        fields = [*SlotSerializer.Meta.fields, "cancelled_bookings"]
+        read_only_fields = fields
+
+
+def slots_for_api(qs: QuerySet) -> QuerySet:
+    """What SlotSerializer reads: the places left, and the site's name (a column, not a HostSite per slot)."""
+    return slots_with_remaining(qs).annotate(site_name=F("site__name"))
+
+
+def _slot_with_remaining(pk: int) -> Slot:
+    return slots_for_api(Slot.objects.filter(pk=pk)).get()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lister les créneaux"),
+    retrieve=extend_schema(summary="Voir un créneau"),
+)
+class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = SlotSerializer
+    filterset_class = SlotFilter
+
+    def get_queryset(self) -> QuerySet:
+        return slots_for_api(visible(self.request.user, Slot)).order_by("date", "pk")
+
+    def get_permissions(self):
+        if self.action in ("create", "close"):
+            return [IsSiteMemberOrArsStaff()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        summary="Publier un créneau",
+        description="Par un membre du lieu d'accueil ou l'équipe de l'ARS.",
+        request=SlotCreateSerializer,
+        responses={
+            201: SlotSerializer,
+            409: conflict("date_in_past", "beyond_horizon", "slot_exists", "site_inactive"),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = self._valid(SlotCreateSerializer, request)
+        slot = publish_slot(by=request.user, **data)
+        return Response(SlotSerializer(_slot_with_remaining(slot.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Fermer un créneau",
+        description="Annule ses réservations actives (les médecins sont prévenus, avec le motif).",
+        request=ReasonSerializer,
+        responses={200: SlotClosedSerializer, 409: conflict("invalid_transition", "date_in_past")},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        slot = self.get_object()
+        data = self._valid(ReasonSerializer, request)
+        cancelled = services.close_slot(slot, by=request.user, reason=data["reason"])
+        body = SlotSerializer(_slot_with_remaining(slot.pk)).data | {"cancelled_bookings": cancelled}
+        return Response(body)
+
+    def _valid(self, serializer_class, request: Request) -> dict:
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
