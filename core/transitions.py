@@ -13,6 +13,7 @@ Services call acts (`BOOKING.run(booking, "confirm", by=user)`); no service writ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,7 +91,8 @@ class Lifecycle:
     acts: Mapping[str, Act]
     field: str = "status"
     lock: Callable[[Any], Any] | None = None  # obj -> the same row, locked (and any row to lock before it)
-    labels: dict[str, str] = field(default_factory=dict)
+    # `field` names the status field above: the dataclasses helper is reached through its module.
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.labels = self.labels or {str(k): str(v) for k, v in self.model._meta.get_field(self.field).choices}
