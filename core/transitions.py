@@ -12,12 +12,13 @@ Services call acts (`BOOKING.run(booking, "confirm", by=user)`); no service writ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -34,10 +35,12 @@ class Transition:
     previous: str
     reason: str
     at: datetime
+    context: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # what the caller knows, for the tells
 
 
 Tell = Callable[[Transition], object]
 Permission = Callable[[Any, Any], None]  # (by, obj) -> None, raising NotAllowed
+Guard = Callable[[Any], None]  # obj (locked, in its source state) -> None, raising RuleViolation
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class Act:
     targets: frozenset[str] = frozenset()
     tells: tuple[Tell, ...] = ()
     also: Callable[[Transition], None] | None = None  # stamps of its own, before the save (validated_at…)
+    # French message when no reason is given (a ValidationError on « reason », before any lock); "" = optional
+    reason_required: str = ""
+    guard: Guard | None = None  # a rule of the act beyond the states (« not before the day »), checked under the lock
+    # French refusal by current state ("*": any state the act cannot start from), instead of the generic one
+    refusals: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def act(
@@ -68,6 +76,9 @@ def act(
     targets: Iterable[str] = (),
     tells: Iterable[Tell] = (),
     also: Callable[[Transition], None] | None = None,
+    reason_required: str = "",
+    guard: Guard | None = None,
+    refusals: Mapping[str, str] | None = None,
 ) -> Act:
     return Act(
         name=name,
@@ -80,6 +91,9 @@ def act(
         targets=frozenset(targets),
         tells=tuple(tells),
         also=also,
+        reason_required=reason_required,
+        guard=guard,
+        refusals=dict(refusals or {}),
     )
 
 
@@ -122,10 +136,19 @@ class Lifecycle:
         return [a for a in self.acts.values() if self.state(obj) in a.sources]
 
     def successors(self, state: str) -> set[str]:
-        """Every state some act leads to from `state` (the table of DESIGN §4)."""
-        return {t for a in self.acts.values() if state in a.sources for t in ({a.target} if a.target else a.targets)}
+        """Every other state some act leads to from `state` (the table of DESIGN §4; an act that may keep the state,
+        such as correcting the consultations of an attested day, is an edit there, not a transition)."""
+        return {
+            t
+            for a in self.acts.values()
+            if state in a.sources
+            for t in ({a.target} if a.target else a.targets)
+            if t != state
+        }
 
-    def refusal(self, current: str, target: str | None) -> RuleViolation:
+    def refusal(self, current: str, target: str | None, a: Act | None = None) -> RuleViolation:
+        if a is not None and (message := a.refusals.get(current) or a.refusals.get("*")):
+            return RuleViolation(Code.INVALID_TRANSITION, message)
         to = self.labels.get(target, target) if target else "?"
         return RuleViolation(
             Code.INVALID_TRANSITION,
@@ -144,26 +167,33 @@ class Lifecycle:
         target: str | None = None,
         changes: Mapping[str, Any] | None = None,
         locked: bool = False,
+        at: datetime | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run act `name` on `obj` for `by` and return the object as saved.
 
         `target` picks among the act's `targets`; `changes` are the other fields the act sets (a count of
         consultations, the late-cancellation flag); `locked=True` when the caller already holds the row's lock
-        (closing a slot cancels its bookings under the locks it took in order)."""
+        (closing a slot cancels its bookings under the locks it took in order); `at` dates the act (default: now;
+        the bookings of a closed slot are cancelled when it closed); `context` reaches the tells."""
         a = self.acts[name]
         if a.permission is not None:
             a.permission(by, obj)
         reason = (reason or "").strip()
+        if a.reason_required and not reason:
+            raise ValidationError({"reason": [a.reason_required]})
         with transaction.atomic():
             if not locked:
                 obj = self.lock(obj) if self.lock else self._lock(obj)
             previous = self.state(obj)
             to = a.target or target
             if a.target is None and to not in a.targets:
-                raise self.refusal(previous, to)
+                raise self.refusal(previous, to, a)
             if previous not in a.sources:
-                raise self.refusal(previous, to)
-            now = timezone.now()
+                raise self.refusal(previous, to, a)
+            if a.guard is not None:
+                a.guard(obj)
+            now = at or timezone.now()
             setattr(obj, self.field, to)
             for attribute, value in (changes or {}).items():
                 setattr(obj, attribute, value)
@@ -172,7 +202,9 @@ class Lifecycle:
                 setattr(obj, f"{a.stamp}_by", by)
             if a.reason_field:
                 setattr(obj, a.reason_field, reason)
-            transition = Transition(obj=obj, act=a, by=by, previous=previous, reason=reason, at=now)
+            transition = Transition(
+                obj=obj, act=a, by=by, previous=previous, reason=reason, at=now, context=dict(context or {})
+            )
             if a.also is not None:
                 a.also(transition)
             obj._history_user = by
