@@ -45,6 +45,7 @@ from missions import services
 from missions.filters import AvailabilityFilter, BookingFilter, DoctorFilter, SlotFilter
 from missions.models import Availability, Booking, Doctor
 from missions.queries import available_doctors, bookings_visible_to, coverage, slots_with_remaining
+from missions.registration import Registration
 from sites.models import Commune, Department, HostSite, Period, Slot, Zone
 from sites.services import publish_slot
 
@@ -303,7 +304,7 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request: Request) -> Response:
         serializer = DoctorRegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        doctor = services.register_doctor(**serializer.validated_data)
+        doctor = services.register_doctor(Registration(**serializer.validated_data))
         return Response(DoctorSerializer(doctor).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Mon dossier de médecin")

@@ -242,6 +242,30 @@ class Booking(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
 
+class SlotOffer(models.Model):
+    """A host site invited a doctor to one of its slots (« Proposer ce créneau »): once per slot and doctor."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="offers", verbose_name="créneau")
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="slot_offers", verbose_name="médecin")
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="proposé par",
+    )
+    offered_at = models.DateTimeField("proposé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "invitation à un créneau"
+        verbose_name_plural = "invitations à un créneau"
+        constraints = [models.UniqueConstraint(fields=["slot", "doctor"], name="slotoffer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} – {self.slot}"
+
+
 class IdempotentRequest(models.Model):
     """The first response to a `POST` carrying an `Idempotency-Key`, replayed for the same key and body."""
 

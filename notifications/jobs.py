@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from notifications import relay
 from notifications.models import Message
+from notifications.notices import Notice
 from notifications.outbox import enqueue, recipients_of
 
 logger = logging.getLogger("jobs")
@@ -25,7 +26,8 @@ logger = logging.getLogger("jobs")
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message a job wants to send once its claim is won: the arguments of `outbox.enqueue`."""
+    """A message a job wants to send once its claim is won: the arguments of `outbox.enqueue`. Jobs may pass a
+    `Notice` instead (what missions' jobs do); this stays for the callers not moved yet."""
 
     kind: str
     to: Sequence[str]
@@ -35,6 +37,13 @@ class Outgoing:
     @property
     def recipient_count(self) -> int:
         return len(recipients_of(self.to))
+
+    def send(self) -> int:
+        return enqueue(self.kind, to=self.to, context=self.context, dedup_key=self.dedup_key)
+
+
+def _claim_key(outgoing: Outgoing | Notice) -> str:
+    return outgoing.dedup_key if isinstance(outgoing, Outgoing) else outgoing.dedup_key()
 
 
 @dataclass
@@ -75,7 +84,7 @@ class JobReport:
 
 
 def claim_and_enqueue(
-    report: JobReport, claim: QuerySet, stamp: dict[str, Any], outgoing: Sequence[Outgoing], line: str
+    report: JobReport, claim: QuerySet, stamp: dict[str, Any], outgoing: Sequence[Outgoing | Notice], line: str
 ) -> bool:
     """Win `claim` (a queryset narrowed to one unclaimed row) by stamping it, and enqueue `outgoing`, atomically.
 
@@ -90,7 +99,7 @@ def claim_and_enqueue(
             if claim.update(**stamp) != 1:
                 report.lost += 1
                 return False
-            sent = sum(enqueue(o.kind, to=o.to, context=o.context, dedup_key=o.dedup_key) for o in outgoing)
+            sent = sum(o.send() for o in outgoing)
     except (OperationalError, InterfaceError):
         raise  # the database is gone: the task retries the whole run later (claims make that safe)
     except Exception:  # one bad item must not stop the others; the claim rolled back with it
@@ -101,12 +110,12 @@ def claim_and_enqueue(
     return True
 
 
-def enqueue_once(report: JobReport, outgoing: Outgoing, line: str) -> bool:
+def enqueue_once(report: JobReport, outgoing: Outgoing | Notice, line: str) -> bool:
     """For work with no row to stamp (a weekly digest, a statement notice): the dedup key is the claim.
 
     The unique index on the dedup key makes the insert atomic: two runs at once insert each message once.
     """
-    if Message.objects.filter(dedup_key__startswith=f"{outgoing.dedup_key}:").exists():
+    if Message.objects.filter(dedup_key__startswith=f"{_claim_key(outgoing)}:").exists():
         report.lost += 1
         return False
     if report.dry_run:
@@ -114,7 +123,7 @@ def enqueue_once(report: JobReport, outgoing: Outgoing, line: str) -> bool:
         return True
     try:
         with transaction.atomic():
-            sent = enqueue(outgoing.kind, to=outgoing.to, context=outgoing.context, dedup_key=outgoing.dedup_key)
+            sent = outgoing.send()
     except (OperationalError, InterfaceError):
         raise
     except Exception:  # one bad item must not stop the others

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from notifications.outbox import enqueue
+from notifications.outbox import enqueue, recipients_of
 
 NOTICES: dict[str, type[Notice]] = {}
 
@@ -50,6 +50,11 @@ class Notice:
 
     def dedup_key(self) -> str:
         raise NotImplementedError
+
+    @property
+    def recipient_count(self) -> int:
+        """How many messages `send` would add at most (a job's dry run reports it)."""
+        return len(recipients_of(self.recipients()))
 
     def send(self) -> int:
         """Enqueue one message per recipient in the caller's transaction; returns how many were added (0 when the
