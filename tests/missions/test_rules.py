@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from core.errors import RuleViolation
 from missions import services
-from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
 from missions.lifecycles import BOOKING, DOCTOR
+from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
 from missions.rules import PARIS, is_late, period_start
 from sites.models import Period
 from tests import factories as f
