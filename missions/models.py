@@ -1,4 +1,5 @@
-"""Doctors, their availability and their bookings. Workflow lives in services.py; the tables in rules.py."""
+"""Doctors, their availability, their bookings and the invitations to slots. Workflow lives in services.py; the
+lifecycles in lifecycles.py."""
 
 import secrets
 from decimal import Decimal

@@ -363,7 +363,7 @@ def offer_slot(*, slot: Slot, doctor: Doctor, by, accept_url: str) -> bool:
         raise RuleViolation("slot_full", "Ce créneau est complet : toutes ses places sont déjà réservées.")
     with transaction.atomic():
         _, created = SlotOffer.objects.get_or_create(slot=slot, doctor=doctor, defaults={"offered_by": by})
-        # An invitation sent before invitations were rows has its message already: the dedup key says so.
+        # The row is the invitation; the message's dedup key still guards against a second e-mail.
         sent = SlotOfferNotice(slot, doctor, accept_url).send() if created else 0
     return bool(sent)
 

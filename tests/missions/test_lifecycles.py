@@ -39,7 +39,10 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("lifecycle", "name", "sources", "targets", "authority"), TABLE, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("lifecycle", "name", "sources", "targets", "authority"),
+    [pytest.param(*row, id=f"{row[0].model.__name__}.{row[1]}") for row in TABLE],
+)
 def test_each_act_as_declared(lifecycle, name, sources, targets, authority):
     act = lifecycle.acts[name]
     assert act.sources == sources
