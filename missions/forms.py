@@ -166,6 +166,7 @@ class RegistrationForm(DsfrBaseForm):
             zones=data["zones"],
             cdom_department=data["cdom_department"],
             replacement_declared=data["replacement_declared"],
+            discreet=True,  # both answers end on « Dossier reçu »: the owner of a taken address is told by e-mail
         )
 
 

@@ -38,6 +38,8 @@ class Registration:
     zones: Iterable[Zone] = ()
     cdom_department: Department | None = None
     replacement_declared: bool = False
+    # The web form must not tell anyone which addresses have an account (missions.services.register_doctor).
+    discreet: bool = False
 
     def __post_init__(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -75,6 +77,10 @@ class Registration:
         if any(not zone.active for zone in zones):
             errors["zones"] = ["Une des zones choisies n'est plus ouverte à la mission."]
         if errors:
+            # Every problem at once: add what the service would refuse next (the address or RPPS number taken).
+            for name, messages in already_used(email, self.rpps, discreet=self.discreet).items():
+                if name not in errors:
+                    errors[name] = messages
             raise ValidationError(errors)
         normalised = {
             "email": email,
@@ -87,3 +93,16 @@ class Registration:
         }
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
+
+
+def already_used(email: str, rpps: str, *, discreet: bool) -> dict[str, list[str]]:
+    """The uniqueness refusals, by field: an address with an account (unless `discreet`), an RPPS number already
+    filed (unless the address is taken: its owner may be filing again)."""
+    from missions.models import Doctor
+
+    taken = get_user_model().objects.filter(email=email).exists()
+    if taken and not discreet:
+        return {"email": ["Un compte existe déjà avec cette adresse e-mail."]}
+    if not taken and Doctor.objects.filter(rpps=rpps).exists():
+        return {"rpps": ["Un dossier existe déjà avec ce numéro RPPS."]}
+    return {}

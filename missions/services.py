@@ -32,7 +32,7 @@ from missions.notices import (
     ars_recipients,
     site_recipients,
 )
-from missions.registration import Registration
+from missions.registration import Registration, already_used
 from missions.rules import check_booking_date, check_monthly_cap, is_late, month_bounds
 from sites.lifecycles import SLOT
 from sites.models import Period, Slot, day_fraction_of
@@ -47,24 +47,22 @@ __all__ = ["ars_recipients", "site_recipients"]  # where they lived: callers may
 # --- doctors -------------------------------------------------------------------------------------------------
 
 
-def register_doctor(registration: Registration, *, tell_owner_if_taken: bool = False) -> Doctor | None:
+def register_doctor(registration: Registration) -> Doctor | None:
     """A volunteer files their application: an account and a Doctor in `submitted`.
 
     `registration` is well formed (building it checked what was typed); what is left is what only the database
     knows: is the address or the RPPS number taken?
 
-    `tell_owner_if_taken` (the web form, which must not tell anyone which addresses have an account): an address
+    A `discreet` registration (the web form, which must not tell anyone which addresses have an account): an address
     that already has one creates nothing and returns None — the same answer as a success for the caller —, and
     its owner is told by e-mail (once a day at most), unless it is the same application submitted again (a double
     click: the account holds a doctor with this RPPS), which is simply the success it already was.
     """
     r = registration
-    taken = User.objects.filter(email=r.email).exists()
-    if taken and not tell_owner_if_taken:
-        raise ValidationError({"email": ["Un compte existe déjà avec cette adresse e-mail."]})
-    if not taken and Doctor.objects.filter(rpps=r.rpps).exists():
-        raise ValidationError({"rpps": ["Un dossier existe déjà avec ce numéro RPPS."]})
-    if taken:
+    refused = already_used(r.email, r.rpps, discreet=r.discreet)
+    if refused:
+        raise ValidationError(refused)
+    if r.discreet and User.objects.filter(email=r.email).exists():
         _tell_owner_of_taken_address(r.email, r.rpps)
         return None
 
@@ -91,7 +89,7 @@ def register_doctor(registration: Registration, *, tell_owner_if_taken: bool = F
             with transaction.atomic():
                 doctor.save()
         except IntegrityError as exc:  # a concurrent registration with the same e-mail or RPPS won
-            if tell_owner_if_taken and User.objects.filter(email=r.email).exists():
+            if r.discreet and User.objects.filter(email=r.email).exists():
                 return None  # most likely the same form submitted twice at once: the first one's success
             raise ValidationError({"rpps": ["Un dossier existe déjà avec ce numéro RPPS ou cette adresse."]}) from exc
         doctor.zones.set(r.zones)

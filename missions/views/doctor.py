@@ -53,7 +53,7 @@ def register(request: HttpRequest) -> HttpResponse:
             status = 429
         else:
             try:
-                services.register_doctor(form.registration(), tell_owner_if_taken=True)
+                services.register_doctor(form.registration())
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             except RuleViolation as exc:
