@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from dsfr.forms import DsfrBaseForm
 
-from notifications.outbox import enqueue
+from accounts.notices import PasswordReset
 
 
 class LoginForm(DsfrBaseForm, AuthenticationForm):
@@ -42,12 +42,7 @@ class PasswordResetRequestForm(DsfrBaseForm, PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ) -> None:
-        enqueue(
-            "password_reset",
-            to=to_email,
-            context={"uid": context["uid"], "token": context["token"], "user": context["user"]},
-            dedup_key=f"password_reset:{context['uid']}:{context['token']}",
-        )
+        PasswordReset(context["user"], uid=context["uid"], token=context["token"]).send()
 
 
 class NewPasswordForm(DsfrBaseForm, SetPasswordForm):

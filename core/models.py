@@ -48,8 +48,15 @@ class TransitionLog(models.Model):
 
     @classmethod
     def record(cls, transition: Transition, *, lifecycle: Lifecycle) -> TransitionLog:
+        entry = cls.entry(transition, lifecycle=lifecycle)
+        entry.save()
+        return entry
+
+    @classmethod
+    def entry(cls, transition: Transition, *, lifecycle: Lifecycle) -> TransitionLog:
+        """The row of one transition, unsaved (Lifecycle.run_many inserts a batch at once)."""
         obj = transition.obj
-        return cls.objects.create(
+        return cls(
             object_type=obj._meta.label_lower,
             object_id=obj.pk,
             act=transition.act.name,

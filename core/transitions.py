@@ -12,11 +12,13 @@ Services call acts (`BOOKING.run(booking, "confirm", by=user)`); no service writ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -33,10 +35,12 @@ class Transition:
     previous: str
     reason: str
     at: datetime
+    context: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # what the caller knows, for the tells
 
 
 Tell = Callable[[Transition], object]
 Permission = Callable[[Any, Any], None]  # (by, obj) -> None, raising NotAllowed
+Guard = Callable[[Any], None]  # obj (locked, in its source state) -> None, raising RuleViolation
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,11 @@ class Act:
     targets: frozenset[str] = frozenset()
     tells: tuple[Tell, ...] = ()
     also: Callable[[Transition], None] | None = None  # stamps of its own, before the save (validated_at…)
+    # French message when no reason is given (a ValidationError on « reason », before any lock); "" = optional
+    reason_required: str = ""
+    guard: Guard | None = None  # a rule of the act beyond the states (« not before the day »), checked under the lock
+    # French refusal by current state ("*": any state the act cannot start from), instead of the generic one
+    refusals: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def act(
@@ -67,6 +76,9 @@ def act(
     targets: Iterable[str] = (),
     tells: Iterable[Tell] = (),
     also: Callable[[Transition], None] | None = None,
+    reason_required: str = "",
+    guard: Guard | None = None,
+    refusals: Mapping[str, str] | None = None,
 ) -> Act:
     return Act(
         name=name,
@@ -79,6 +91,9 @@ def act(
         targets=frozenset(targets),
         tells=tuple(tells),
         also=also,
+        reason_required=reason_required,
+        guard=guard,
+        refusals=dict(refusals or {}),
     )
 
 
@@ -90,7 +105,7 @@ class Lifecycle:
     acts: Mapping[str, Act]
     state_field: str = "status"
     lock: Callable[[Any], Any] | None = None  # obj -> the same row, locked (and any row to lock before it)
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.labels = self.labels or {str(k): str(v) for k, v in self.model._meta.get_field(self.state_field).choices}
@@ -120,10 +135,19 @@ class Lifecycle:
         return [a for a in self.acts.values() if self.state(obj) in a.sources]
 
     def successors(self, state: str) -> set[str]:
-        """Every state some act leads to from `state` (the table of DESIGN §4)."""
-        return {t for a in self.acts.values() if state in a.sources for t in ({a.target} if a.target else a.targets)}
+        """Every other state some act leads to from `state` (the table of DESIGN §4; an act that may keep the state,
+        such as correcting the consultations of an attested day, is an edit there, not a transition)."""
+        return {
+            t
+            for a in self.acts.values()
+            if state in a.sources
+            for t in ({a.target} if a.target else a.targets)
+            if t != state
+        }
 
-    def refusal(self, current: str, target: str | None) -> RuleViolation:
+    def refusal(self, current: str, target: str | None, a: Act | None = None) -> RuleViolation:
+        if a is not None and (message := a.refusals.get(current) or a.refusals.get("*")):
+            return RuleViolation(Code.INVALID_TRANSITION, message)
         to = self.labels.get(target, target) if target else "?"
         return RuleViolation(
             Code.INVALID_TRANSITION,
@@ -142,47 +166,123 @@ class Lifecycle:
         target: str | None = None,
         changes: Mapping[str, Any] | None = None,
         locked: bool = False,
+        at: datetime | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run act `name` on `obj` for `by` and return the object as saved.
 
         `target` picks among the act's `targets`; `changes` are the other fields the act sets (a count of
         consultations, the late-cancellation flag); `locked=True` when the caller already holds the row's lock
-        (closing a slot cancels its bookings under the locks it took in order)."""
+        (closing a slot cancels its bookings under the locks it took in order); `at` dates the act (default: now;
+        the bookings of a closed slot are cancelled when it closed); `context` reaches the tells."""
         a = self.acts[name]
-        if a.permission is not None:
-            a.permission(by, obj)
-        reason = (reason or "").strip()
+        reason = self._allow(a, by, obj, reason)
         with transaction.atomic():
             if not locked:
                 obj = self.lock(obj) if self.lock else self._lock(obj)
-            previous = self.state(obj)
-            to = a.target or target
-            if a.target is None and to not in a.targets:
-                raise self.refusal(previous, to)
-            if previous not in a.sources:
-                raise self.refusal(previous, to)
-            now = timezone.now()
-            setattr(obj, self.state_field, to)
-            for attribute, value in (changes or {}).items():
-                setattr(obj, attribute, value)
-            if a.stamp:
-                setattr(obj, f"{a.stamp}_at", now)
-                setattr(obj, f"{a.stamp}_by", by)
-            if a.reason_field:
-                setattr(obj, a.reason_field, reason)
-            transition = Transition(obj=obj, act=a, by=by, previous=previous, reason=reason, at=now)
-            if a.also is not None:
-                a.also(transition)
-            obj._history_user = by
-            if reason:
-                obj._change_reason = reason[:100]
-            obj.save()
+            transition = self._apply(
+                obj, a, by=by, reason=reason, target=target, changes=changes, at=at, context=context
+            )
             from core.models import TransitionLog
 
             TransitionLog.record(transition, lifecycle=self)
-            for tell in a.tells:
-                tell(transition)
+            self._tell(transition)
         return obj
+
+    def run_many(
+        self,
+        objs: Iterable[Any],
+        name: str,
+        *,
+        by: Any,
+        reason: str = "",
+        changes_of: Callable[[Any], Mapping[str, Any]] | None = None,
+        locked: bool = False,
+        permitted: bool = False,
+        at: datetime | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> list[Any]:
+        """Run act `name` on each of `objs`, as `run` does, in one transaction and with one insert of their
+        transition log: what a batch (the bookings of a closed slot) costs per object is its own save.
+        `changes_of(obj)` gives the fields the act sets on that object; `permitted=True` when an act the caller
+        has run already gives `by` this one on every object (who may close a slot may cancel its bookings: asking
+        again would cost a query each). All or nothing: one refusal refuses all."""
+        a = self.acts[name]
+        objs = list(objs)
+        transitions = []
+        with transaction.atomic():
+            for obj in objs:
+                clean_reason = self._allow(a, by, obj, reason, permitted=permitted)
+                if not locked:
+                    obj = self.lock(obj) if self.lock else self._lock(obj)
+                changes = changes_of(obj) if changes_of else None
+                transitions.append(
+                    self._apply(
+                        obj, a, by=by, reason=clean_reason, target=None, changes=changes, at=at, context=context
+                    )
+                )
+            from core.models import TransitionLog
+
+            TransitionLog.objects.bulk_create([TransitionLog.entry(t, lifecycle=self) for t in transitions])
+            for transition in transitions:
+                self._tell(transition)
+        return [t.obj for t in transitions]
+
+    def _allow(self, a: Act, by: Any, obj: Any, reason: str, *, permitted: bool = False) -> str:
+        """Who may act (unless the caller decided it already), and the reason the act requires: checked before any
+        lock. Returns the reason, stripped."""
+        if a.permission is not None and not permitted:
+            a.permission(by, obj)
+        reason = (reason or "").strip()
+        if a.reason_required and not reason:
+            raise ValidationError({"reason": [a.reason_required]})
+        return reason
+
+    def _apply(
+        self,
+        obj: Any,
+        a: Act,
+        *,
+        by: Any,
+        reason: str,
+        target: str | None,
+        changes: Mapping[str, Any] | None,
+        at: datetime | None,
+        context: Mapping[str, Any] | None,
+    ) -> Transition:
+        """Check the state of a locked object, move it, stamp it and save it (the history keeps `by`)."""
+        previous = self.state(obj)
+        to = a.target or target
+        if a.target is None and to not in a.targets:
+            raise self.refusal(previous, to, a)
+        if previous not in a.sources:
+            raise self.refusal(previous, to, a)
+        if a.guard is not None:
+            a.guard(obj)
+        now = at or timezone.now()
+        setattr(obj, self.field, to)
+        for attribute, value in (changes or {}).items():
+            setattr(obj, attribute, value)
+        if a.stamp:
+            setattr(obj, f"{a.stamp}_at", now)
+            setattr(obj, f"{a.stamp}_by", by)
+        if a.reason_field:
+            setattr(obj, a.reason_field, reason)
+        transition = Transition(
+            obj=obj, act=a, by=by, previous=previous, reason=reason, at=now, context=dict(context or {})
+        )
+        if a.also is not None:
+            a.also(transition)
+        obj._history_user = by
+        if reason:
+            obj._change_reason = reason[:100]
+        obj.save()
+        return transition
+
+    @staticmethod
+    def _tell(transition: Transition) -> None:
+        for tell in transition.act.tells:
+            tell(transition)
 
     def _lock(self, obj: Any) -> Any:
         return type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)

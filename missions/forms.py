@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from dsfr.forms import DsfrBaseForm
 
 from missions.models import Doctor
+from missions.registration import Registration
 from sites.identifiers import validate_rpps
 from sites.models import Commune, Department, Period, Zone
 
@@ -146,6 +147,27 @@ class RegistrationForm(DsfrBaseForm):
         if data.get("password") and data.get("password_confirm") and data["password"] != data["password_confirm"]:
             self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
         return data
+
+    def registration(self) -> Registration:
+        """The application as the service takes it (raises ValidationError on what only it checks: the password's
+        strength, an address that could be read two ways)."""
+        data = self.cleaned_data
+        return Registration(
+            email=data["email"],
+            password=data["password"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            rpps=data["rpps"],
+            specialty=data["specialty"],
+            sector=data["sector"],
+            mode=data["mode"],
+            practice_commune=data["practice_commune"],
+            phone=data["phone"],
+            zones=data["zones"],
+            cdom_department=data["cdom_department"],
+            replacement_declared=data["replacement_declared"],
+            discreet=True,  # both answers end on « Dossier reçu »: the owner of a taken address is told by e-mail
+        )
 
 
 class SlotSearchForm(DsfrBaseForm):

@@ -14,11 +14,11 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from missions import notices
 from missions.models import Booking, Doctor
 from missions.queries import coverage
 from missions.rules import MONTHS_FR, PARIS, format_days
-from missions.services import ars_recipients, site_recipients
-from notifications.jobs import JobReport, Outgoing, claim_and_enqueue, enqueue_once, finish
+from notifications.jobs import JobReport, claim_and_enqueue, enqueue_once, finish
 from notifications.outbox import deferred_relay
 from sites.models import Region
 
@@ -74,24 +74,10 @@ def run_reminders(now: datetime | None = None, dry_run: bool = False) -> JobRepo
     with deferred_relay():
         for days_before, column, due in ((7, "reminder_d7_sent_at", due_d7), (1, "reminder_d1_sent_at", due_d1)):
             for booking in upcoming.filter(due, **{f"{column}__isnull": True}):
-                context = {"booking": booking, "days_before": booking_days_before(booking, today)}
-                outgoing = [
-                    Outgoing(
-                        "booking_reminder_doctor",
-                        [booking.doctor.user.email],
-                        context,
-                        f"booking:{booking.pk}:reminder-d{days_before}:doctor",
-                    )
-                ]
+                when = {"days_ahead": days_before, "days_before": booking_days_before(booking, today)}
+                outgoing = [notices.BookingReminderDoctor(booking, **when)]
                 if booking.status == CONFIRMED:
-                    outgoing.append(
-                        Outgoing(
-                            "booking_reminder_site",
-                            site_recipients(booking.slot.site),
-                            context,
-                            f"booking:{booking.pk}:reminder-d{days_before}:site",
-                        )
-                    )
+                    outgoing.append(notices.BookingReminderSite(booking, **when))
                 claim = Booking.objects.filter(pk=booking.pk, status__in=UPCOMING, **{f"{column}__isnull": True})
                 claim_and_enqueue(report, claim, {column: now}, outgoing, _line(booking, f"J-{days_before}"))
     return finish(report)
@@ -119,25 +105,15 @@ def run_confirmation_reminders(now: datetime | None = None, dry_run: bool = Fals
     window = (today + timedelta(days=1), today + timedelta(days=settings.CONFIRM_REMINDER_DAYS))
     with deferred_relay():
         for booking in unconfirmed.filter(not_today, date__range=window):
-            context = {"booking": booking, "days_before": booking_days_before(booking, today)}
-            outgoing = Outgoing(
-                "booking_confirm_reminder",
-                site_recipients(booking.slot.site),
-                context,
-                f"booking:{booking.pk}:confirm-reminder:{today.isoformat()}",
+            outgoing = notices.BookingConfirmReminder(
+                booking, today=today, days_before=booking_days_before(booking, today)
             )
             claim = Booking.objects.filter(not_today, pk=booking.pk, status=REQUESTED)
             claim_and_enqueue(
                 report, claim, {"confirm_reminder_sent_at": now}, [outgoing], _line(booking, "Relance au lieu")
             )
         for booking in unconfirmed.filter(date__range=(today, today + timedelta(days=1)), confirm_alert_sent_at=None):
-            context = {"booking": booking, "days_before": booking_days_before(booking, today)}
-            outgoing = Outgoing(
-                "booking_unconfirmed_alert",
-                ars_recipients(_region_id(booking)),
-                context,
-                f"booking:{booking.pk}:unconfirmed-alert",
-            )
+            outgoing = notices.BookingUnconfirmedAlert(booking, days_before=booking_days_before(booking, today))
             claim = Booking.objects.filter(pk=booking.pk, status=REQUESTED, confirm_alert_sent_at=None)
             claim_and_enqueue(report, claim, {"confirm_alert_sent_at": now}, [outgoing], _line(booking, "Alerte ARS"))
     return finish(report)
@@ -158,23 +134,13 @@ def run_attestation_reminders(now: datetime | None = None, dry_run: bool = False
     overdue_since = today - timedelta(days=ATTEST_ESCALATION_DAYS)
     with deferred_relay():
         for booking in to_attest.filter(date__lt=today, attest_reminder_sent_at=None):
-            outgoing = Outgoing(
-                "attestation_reminder",
-                site_recipients(booking.slot.site),
-                {"booking": booking},
-                f"booking:{booking.pk}:attest-reminder",
-            )
+            outgoing = notices.AttestationReminder(booking)
             claim = Booking.objects.filter(pk=booking.pk, status=CONFIRMED, attest_reminder_sent_at=None)
             claim_and_enqueue(
                 report, claim, {"attest_reminder_sent_at": now}, [outgoing], _line(booking, "Attestation à faire")
             )
         for booking in to_attest.filter(date__lte=overdue_since, attest_escalated_at=None):
-            outgoing = Outgoing(
-                "attestation_overdue",
-                ars_recipients(_region_id(booking)),
-                {"booking": booking, "days_since": (today - booking.date).days},
-                f"booking:{booking.pk}:attest-overdue",
-            )
+            outgoing = notices.AttestationOverdue(booking, days_since=(today - booking.date).days)
             claim = Booking.objects.filter(pk=booking.pk, status=CONFIRMED, attest_escalated_at=None)
             claim_and_enqueue(
                 report, claim, {"attest_escalated_at": now}, [outgoing], _line(booking, "Attestation en retard (ARS)")
@@ -202,19 +168,10 @@ def run_cps_followup(now: datetime | None = None, dry_run: bool = False) -> JobR
     )
     with deferred_relay():
         for doctor in doctors:
-            context = {
-                "doctor": doctor,
-                "days_since": (today - timezone.localdate(doctor.validated_at)).days,
-                "ars_contact_email": settings.ARS_CONTACT_EMAIL,
-            }
+            days_since = (today - timezone.localdate(doctor.validated_at)).days
             outgoing = [
-                Outgoing("cps_followup", [doctor.user.email], context, f"doctor:{doctor.pk}:cps-followup"),
-                Outgoing(
-                    "cps_followup_ars",
-                    ars_recipients(doctor.practice_department.region_id),
-                    context,
-                    f"doctor:{doctor.pk}:cps-followup-ars",
-                ),
+                notices.CpsFollowup(doctor, days_since=days_since),
+                notices.CpsFollowupArs(doctor, days_since=days_since),
             ]
             claim = Doctor.objects.filter(waiting, pk=doctor.pk)
             claim_and_enqueue(report, claim, {"cps_followup_sent_at": now}, outgoing, f"Dr {doctor.full_name}")
@@ -266,9 +223,7 @@ def run_coverage_digest(now: datetime | None = None, dry_run: bool = False) -> J
     regions = Region.objects.filter(departments__zones__active=True).distinct().order_by("code")
     with deferred_relay():
         for region in regions:
-            context = {
-                "region": region,
-                "week": week,
+            details = {
                 "monday": today - timedelta(days=today.weekday()),
                 "until": last_day,
                 "under_target": under_target.get(region.pk, []),
@@ -277,12 +232,7 @@ def run_coverage_digest(now: datetime | None = None, dry_run: bool = False) -> J
                 "unconfirmed": unconfirmed.get(region.pk, []),
                 "confirm_reminder_days": settings.CONFIRM_REMINDER_DAYS,
             }
-            outgoing = Outgoing(
-                "coverage_digest",
-                ars_recipients(region.pk),
-                context,
-                f"digest:region:{region.pk}:{year}-W{week:02d}",
-            )
+            outgoing = notices.CoverageDigest(region, year=year, week=week, details=details)
             enqueue_once(report, outgoing, f"{region.name} (semaine {week})")
     return finish(report)
 

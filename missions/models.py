@@ -1,4 +1,5 @@
-"""Doctors, their availability and their bookings. Workflow lives in services.py; the tables in rules.py."""
+"""Doctors, their availability, their bookings and the invitations to slots. Workflow lives in services.py; the
+lifecycles in lifecycles.py."""
 
 import secrets
 from decimal import Decimal
@@ -240,3 +241,27 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class SlotOffer(models.Model):
+    """A host site invited a doctor to one of its slots (« Proposer ce créneau »): once per slot and doctor."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="offers", verbose_name="créneau")
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="slot_offers", verbose_name="médecin")
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="proposé par",
+    )
+    offered_at = models.DateTimeField("proposé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "invitation à un créneau"
+        verbose_name_plural = "invitations à un créneau"
+        constraints = [models.UniqueConstraint(fields=["slot", "doctor"], name="slotoffer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} – {self.slot}"

@@ -1,4 +1,4 @@
-"""The lifecycles of doctors and bookings, declared once, and the small pure checks of the booking rules."""
+"""The small pure checks of the booking rules (the lifecycles are acts: missions.lifecycles)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -6,36 +6,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from accounts.rules import Lifecycle
 from core.errors import RuleViolation
-from missions.models import BookingStatus, DoctorStatus
 from sites.models import Period
+from sites.rules import check_horizon
 
 PARIS = ZoneInfo("Europe/Paris")
-
-DOCTOR_LIFECYCLE = Lifecycle(
-    {
-        DoctorStatus.SUBMITTED: {DoctorStatus.VALIDATED, DoctorStatus.REJECTED, DoctorStatus.WITHDRAWN},
-        DoctorStatus.VALIDATED: {DoctorStatus.SUSPENDED, DoctorStatus.WITHDRAWN},
-        DoctorStatus.SUSPENDED: {DoctorStatus.VALIDATED, DoctorStatus.WITHDRAWN},
-        DoctorStatus.REJECTED: {DoctorStatus.WITHDRAWN},
-        DoctorStatus.WITHDRAWN: set(),
-    },
-    labels=dict(DoctorStatus.choices),
-)
-
-BOOKING_LIFECYCLE = Lifecycle(
-    {
-        BookingStatus.REQUESTED: {BookingStatus.CONFIRMED, BookingStatus.DECLINED, BookingStatus.CANCELLED},
-        BookingStatus.CONFIRMED: {BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED},
-        # An attestation can be corrected by ARS staff (completed ⇄ no_show); billing reverses what was stated.
-        BookingStatus.COMPLETED: {BookingStatus.NO_SHOW},
-        BookingStatus.NO_SHOW: {BookingStatus.COMPLETED},
-        BookingStatus.DECLINED: set(),
-        BookingStatus.CANCELLED: set(),
-    },
-    labels=dict(BookingStatus.choices),
-)
 
 # When a period starts, in Paris local time: the reference for late cancellations (R5) and calendars.
 PERIOD_HOURS = {
@@ -57,16 +32,8 @@ def month_bounds(day: date) -> tuple[date, date]:
 
 
 def check_booking_date(day: date, today: date) -> None:
-    """R4: not in the past, not beyond the horizon."""
-    if day < today:
-        raise RuleViolation("date_in_past", "Ce créneau est passé : il ne peut plus être réservé.")
-    horizon = today + timedelta(days=settings.BOOKING_HORIZON_DAYS)
-    if day > horizon:
-        raise RuleViolation(
-            "beyond_horizon",
-            f"On ne peut réserver que jusqu'à {settings.BOOKING_HORIZON_DAYS} jours à l'avance "
-            f"(au plus tard le {horizon:%d/%m/%Y}).",
-        )
+    """R4: not in the past, not beyond the horizon (the rule sites.rules holds for slots and bookings alike)."""
+    check_horizon(day, today, past="Ce créneau est passé : il ne peut plus être réservé.", beyond="réserver")
 
 
 def check_monthly_cap(already: Decimal, adding: Decimal, day: date) -> None:

@@ -3,8 +3,8 @@ from django.db.models import Q
 
 from config.admin_authority import ScopedAdminMixin
 from notifications import outbox
+from notifications.kinds import is_secret, secret_kinds
 from notifications.models import Message
-from notifications.notices import is_secret, secret_kinds
 
 HIDDEN_FOR_SECRETS = frozenset({"body_text", "body_html", "dedup_key"})
 

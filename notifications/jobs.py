@@ -19,33 +19,8 @@ from django.utils import timezone
 from notifications import relay
 from notifications.models import Message
 from notifications.notices import Notice
-from notifications.outbox import recipients_of
 
 logger = logging.getLogger("jobs")
-
-
-class Outgoing(Notice):
-    """A message of a declared kind given by its parts, for the jobs that do not send their `Notice` yet.
-
-    Transitional (issue #14): once missions/jobs.py sends notices, delete this class."""
-
-    def __init__(self, kind: str, to: Sequence[str], context: dict[str, Any], dedup_key: str):
-        self.kind = kind  # type: ignore[misc]  # an instance of no declared class: the kind is given
-        self._to, self._context, self._dedup_key = to, context, dedup_key
-
-    def recipients(self) -> Sequence[str]:
-        return self._to
-
-    def context(self) -> dict[str, Any]:
-        return self._context
-
-    def dedup_key(self) -> str:
-        return self._dedup_key
-
-
-def recipient_count(notice: Notice) -> int:
-    """How many messages `notice` enqueues when its key is unused (what a dry run reports)."""
-    return len(recipients_of(notice.recipients()))
 
 
 @dataclass
@@ -94,7 +69,7 @@ def claim_and_enqueue(
     One item's failure is logged and counted; the job goes on with the next.
     """
     if report.dry_run:
-        report.record(line, sum(recipient_count(n) for n in notices))
+        report.record(line, sum(n.recipient_count for n in notices))
         return True
     try:
         with transaction.atomic():
@@ -121,7 +96,7 @@ def enqueue_once(report: JobReport, notice: Notice, line: str) -> bool:
         report.lost += 1
         return False
     if report.dry_run:
-        report.record(line, recipient_count(notice))
+        report.record(line, notice.recipient_count)
         return True
     try:
         with transaction.atomic():

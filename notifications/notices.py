@@ -22,10 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-# The module, not its function: the relay reads `is_secret` here while the outbox (which asks for the relay) loads.
 from notifications import outbox
-
-NOTICES: dict[str, type[Notice]] = {}
+from notifications.kinds import NOTICES
 
 
 class Notice:
@@ -52,6 +50,11 @@ class Notice:
     def dedup_key(self) -> str:
         raise NotImplementedError
 
+    @property
+    def recipient_count(self) -> int:
+        """How many messages `send` would add at most (a job's dry run reports it)."""
+        return len(outbox.recipients_of(self.recipients()))
+
     def send(self) -> int:
         """Enqueue one message per recipient in the caller's transaction; returns how many were added (0 when the
         dedup key was already used for every recipient)."""
@@ -71,19 +74,3 @@ class Notice:
     @classmethod
     def from_transition(cls, transition: Any) -> Notice:
         return cls(transition.obj)  # type: ignore[call-arg]  # subclasses are dataclasses of their object
-
-
-def notice_class(kind: str) -> type[Notice] | None:
-    return NOTICES.get(kind)
-
-
-def is_secret(kind: str) -> bool:
-    """Does a message of this kind carry a personal secret? The outbox admin never shows its body; the relay erases
-    it once sent (the subject, recipient and dates stay for the trail)."""
-    notice = NOTICES.get(kind)
-    return bool(notice and notice.secret)
-
-
-def secret_kinds() -> frozenset[str]:
-    """Every kind whose notice says `secret = True` (to filter the outbox in SQL)."""
-    return frozenset(kind for kind, notice in NOTICES.items() if notice.secret)

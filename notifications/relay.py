@@ -21,8 +21,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications.kinds import is_secret
 from notifications.models import Message
-from notifications.notices import is_secret
 
 logger = logging.getLogger(__name__)
 

@@ -36,6 +36,7 @@ from billing.models import Cpam, CpamMembership, Statement, StatementStatus
 from core.errors import RuleViolation
 from missions import services as missions
 from missions.models import Booking, Doctor
+from missions.registration import Registration
 from notifications.models import Message
 from notifications.outbox import relay_held
 from operations.reference import load_reference_data
@@ -227,18 +228,20 @@ class Demo:
             # demo accounts (60 PBKDF2 hashes would take most of a minute).
             with cheap_password_hashing():
                 doctor = missions.register_doctor(
-                    email=email,
-                    password=DEMO_PASSWORD,
-                    first_name=first_name,
-                    last_name=last_name,
-                    rpps=rpps,
-                    specialty=_weighted(rng, SPECIALTIES),
-                    sector=_weighted(rng, SECTORS),
-                    mode=_weighted(rng, MODES),
-                    practice_commune=commune,
-                    phone=f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-                    zones=sorted(covered, key=lambda z: z.siren),
-                    replacement_declared=rng.random() < 0.2,
+                    Registration(
+                        email=email,
+                        password=DEMO_PASSWORD,
+                        first_name=first_name,
+                        last_name=last_name,
+                        rpps=rpps,
+                        specialty=_weighted(rng, SPECIALTIES),
+                        sector=_weighted(rng, SECTORS),
+                        mode=_weighted(rng, MODES),
+                        practice_commune=commune,
+                        phone=f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                        zones=sorted(covered, key=lambda z: z.siren),
+                        replacement_declared=rng.random() < 0.2,
+                    )
                 )
             User.objects.filter(pk=doctor.user_id).update(password=self.password_hash)
             self.move_doctor(doctor, target, rng)

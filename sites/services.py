@@ -4,22 +4,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from accounts.authority import require
 from core.errors import RuleViolation
+from sites.lifecycles import manage_site
 from sites.models import HostSite, Period, Slot
-
-SITE_MANAGERS_ONLY = "Seuls les membres de ce lieu d'accueil et l'équipe ARS de sa région peuvent faire cela."
+from sites.rules import check_horizon
 
 
 def require_site_manager(user, site: HostSite | Slot) -> None:
     """A member of the host site, or ARS staff of its region (accounts.authority: « site.manage »)."""
-    require(user, "site.manage", site, SITE_MANAGERS_ONLY)
+    manage_site(user, site)
 
 
 def _check_slot_input(day: date, period: str, capacity: int) -> None:
@@ -32,16 +30,12 @@ def _check_slot_input(day: date, period: str, capacity: int) -> None:
         errors["capacity"] = "Le nombre de places ne peut pas dépasser 20 pour un créneau."
     if errors:
         raise ValidationError(errors)
-    today = timezone.localdate()
-    if day < today:
-        raise RuleViolation("date_in_past", "On ne peut pas publier un créneau à une date passée.")
-    horizon = today + timedelta(days=settings.BOOKING_HORIZON_DAYS)
-    if day > horizon:
-        raise RuleViolation(
-            "beyond_horizon",
-            f"On ne peut publier des créneaux que jusqu'à {settings.BOOKING_HORIZON_DAYS} jours à l'avance "
-            f"(au plus tard le {horizon:%d/%m/%Y}).",
-        )
+    check_horizon(
+        day,
+        timezone.localdate(),
+        past="On ne peut pas publier un créneau à une date passée.",
+        beyond="publier des créneaux",
+    )
 
 
 def _lock_site(site: HostSite) -> None:

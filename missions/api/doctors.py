@@ -16,6 +16,7 @@ from missions import services
 from missions.api.shared import audited
 from missions.filters import DoctorFilter
 from missions.models import Doctor
+from missions.registration import Registration
 from sites.models import Commune, Department, Zone
 
 
@@ -145,7 +146,7 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request: Request) -> Response:
         serializer = DoctorRegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        doctor = services.register_doctor(**serializer.validated_data)
+        doctor = services.register_doctor(Registration(**serializer.validated_data))
         return Response(DoctorSerializer(doctor).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Mon dossier de médecin")

@@ -53,22 +53,7 @@ def register(request: HttpRequest) -> HttpResponse:
             status = 429
         else:
             try:
-                services.register_doctor(
-                    email=data["email"],
-                    password=data["password"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    rpps=data["rpps"],
-                    specialty=data["specialty"],
-                    sector=data["sector"],
-                    mode=data["mode"],
-                    practice_commune=data["practice_commune"],
-                    phone=data["phone"],
-                    zones=data["zones"],
-                    cdom_department=data["cdom_department"],
-                    replacement_declared=data["replacement_declared"],
-                    tell_owner_if_taken=True,
-                )
+                services.register_doctor(form.registration())
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             except RuleViolation as exc:

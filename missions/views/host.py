@@ -20,11 +20,10 @@ from accounts.authority import visible
 from core.errors import RuleViolation
 from missions import services
 from missions.forms import AttestForm, ReasonForm, apply_service_errors
-from missions.models import Availability, Booking, Doctor
+from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.queries import available_doctors, slots_with_remaining
 from missions.views.access import host_space
 from missions.views.invitations import offer_url
-from notifications.models import Message
 from sites.models import HostSite, Slot
 
 SLOTS_PER_PAGE = 30
@@ -102,13 +101,9 @@ def _slot_page(
     bookings = list(slot.bookings.select_related("doctor").order_by("requested_at"))
     can_offer = slot.status == Slot.Status.OPEN and slot.date >= today and slot.remaining > 0
     available = list(visible(request.user, available_doctors(zone=slot.zone_id, date=slot.date))) if can_offer else []
-    invited = set()
-    if available:
-        prefix = f"slot:{slot.pk}:offer:"
-        for key in Message.objects.filter(dedup_key__startswith=prefix).values_list("dedup_key", flat=True):
-            invited.add(key[len(prefix) :].split(":", 1)[0])
+    invited = set(SlotOffer.objects.filter(slot=slot).values_list("doctor_id", flat=True)) if available else set()
     for availability in available:
-        availability.invited = str(availability.doctor_id) in invited
+        availability.invited = availability.doctor_id in invited
     if close_form is None:
         close_form = ReasonForm(
             label="Motif de la fermeture", help_text="Il est transmis aux médecins qui avaient réservé."

@@ -14,8 +14,8 @@ from accounts.authority import ARS_GROUP, forget_scope
 from accounts.models import AccessLog
 from config.admin_site import NO_REGION
 from missions.models import Booking
+from notifications.kinds import NOTICES
 from notifications.models import Message
-from notifications.notices import NOTICES
 from sites.models import ArsMembership, Slot
 from tests import factories as f
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from core.errors import RuleViolation
 from missions import services
+from missions.lifecycles import BOOKING, DOCTOR
 from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
-from missions.rules import BOOKING_LIFECYCLE, DOCTOR_LIFECYCLE, PARIS, is_late, period_start
+from missions.rules import PARIS, is_late, period_start
 from sites.models import Period
 from tests import factories as f
 from tests.missions.conftest import book, in_days, month_ahead, today
@@ -60,7 +61,7 @@ def run_doctor_service(name: str, doctor: Doctor, by) -> Doctor:
 
 
 def test_doctor_services_cover_exactly_the_declared_lifecycle():
-    declared = {(src, dst) for src, targets in DOCTOR_LIFECYCLE.allowed.items() for dst in targets}
+    declared = {(src, dst) for src in DoctorStatus.values for dst in DOCTOR.successors(src)}
     served = {(src, dst) for dst, sources in DOCTOR_SERVICES.values() for src in sources}
     assert served == declared
 
@@ -123,7 +124,7 @@ def run_booking_service(name: str, booking: Booking, site_member, ars_staff) -> 
 
 
 def test_booking_services_cover_exactly_the_declared_lifecycle():
-    declared = {(src, dst) for src, targets in BOOKING_LIFECYCLE.allowed.items() for dst in targets}
+    declared = {(src, dst) for src in S.values for dst in BOOKING.successors(src)}
     served = {(src, dst) for dst, sources in BOOKING_SERVICES.values() for src in sources}
     assert served == declared
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.errors import NotAllowed, RuleViolation
 from missions import services
 from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
+from missions.registration import Registration
 from notifications.models import Message
 from notifications.outbox import enqueue
 from sites.models import Slot
@@ -55,6 +56,7 @@ def commune(zone):
 
 
 def registration(commune, zone, **overrides):
+    """The arguments of a Registration (missions.registration): building one checks what was typed."""
     data = {
         "email": "Claire.Martin@Exemple.fr",
         "password": "un-long-mot-de-passe-2025",
@@ -72,7 +74,7 @@ def registration(commune, zone, **overrides):
 
 
 def test_register_doctor(commune, zone, ars_staff):
-    doctor = services.register_doctor(**registration(commune, zone))
+    doctor = services.register_doctor(Registration(**registration(commune, zone)))
     doctor.refresh_from_db()
     assert doctor.status == DoctorStatus.SUBMITTED
     assert doctor.user.email == "claire.martin@exemple.fr"
@@ -89,7 +91,7 @@ def test_register_doctor(commune, zone, ars_staff):
 
 
 def test_registration_without_ars_staff_goes_to_the_ars_contact(commune, zone, settings):
-    services.register_doctor(**registration(commune, zone))
+    services.register_doctor(Registration(**registration(commune, zone)))
     assert recipients("doctor_registered_ars") == {settings.ARS_CONTACT_EMAIL.lower()}
 
 
@@ -111,7 +113,7 @@ def test_registration_without_ars_staff_goes_to_the_ars_contact(commune, zone, s
 )
 def test_registration_refuses_invalid_input_with_field_keys(overrides, field, commune, zone):
     with pytest.raises(ValidationError) as caught:
-        services.register_doctor(**registration(commune, zone, **overrides))
+        services.register_doctor(Registration(**registration(commune, zone, **overrides)))
     assert field in caught.value.message_dict
     assert all(caught.value.message_dict[field])
     assert not Doctor.objects.exists()
@@ -121,16 +123,16 @@ def test_registration_refuses_invalid_input_with_field_keys(overrides, field, co
 def test_registration_refuses_an_inactive_zone(commune):
     closed = f.ZoneFactory(active=False)
     with pytest.raises(ValidationError) as caught:
-        services.register_doctor(**registration(commune, closed))
+        services.register_doctor(Registration(**registration(commune, closed)))
     assert "zones" in caught.value.message_dict
 
 
 def test_registration_refuses_duplicates(commune, zone, doctor):
     with pytest.raises(ValidationError) as caught:
-        services.register_doctor(**registration(commune, zone, email=doctor.user.email.upper()))
+        services.register_doctor(Registration(**registration(commune, zone, email=doctor.user.email.upper())))
     assert set(caught.value.message_dict) == {"email"}
     with pytest.raises(ValidationError) as caught:
-        services.register_doctor(**registration(commune, zone, rpps=doctor.rpps))
+        services.register_doctor(Registration(**registration(commune, zone, rpps=doctor.rpps)))
     assert set(caught.value.message_dict) == {"rpps"}
     assert Doctor.objects.count() == 1
 

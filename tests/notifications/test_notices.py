@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from notifications.notices import NOTICES
+from notifications.kinds import NOTICES
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates" / "notifications"
 PARTS = ("subject.txt", "body.txt", "body.html")

@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 
 from notifications import relay
+from notifications.kinds import NOTICES, secret_kinds
 from notifications.models import Message
-from notifications.notices import NOTICES, secret_kinds
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates" / "notifications"
 # Template variables that make a link personal: a token, a uid, a signed « accept » link.

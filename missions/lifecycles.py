@@ -1,0 +1,220 @@
+"""The lifecycles of doctors and bookings (DESIGN §4), declared once as named acts (core.transitions).
+
+Each act says the states it starts from and leads to, who may run it (accounts.authority), what it stamps, where
+the reason goes, and what it tells. Services run them: `DOCTOR.run(doctor, "validate", by=user)`. A booking is
+created `requested` by missions.services.book_slot (a creation, not a transition).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from accounts.authority import require
+from accounts.credentials import revoke_credentials
+from core.errors import Code, RuleViolation
+from core.transitions import Lifecycle, Transition, act
+from missions import notices, signals
+from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
+from sites.models import Slot
+
+D = DoctorStatus
+B = BookingStatus
+
+SITE_OR_ARS_ONLY = "Seuls les membres de ce lieu d'accueil et l'équipe ARS de sa région peuvent faire cela."
+ARS_OF_THE_REGION_ONLY = "Seule l'équipe ARS de la région de ce dossier peut faire cela."
+
+
+def allowed(authority_act: str, message: str):
+    """The permission of an act: accounts.authority decides, with this French refusal."""
+
+    def permission(by, obj) -> None:
+        require(by, authority_act, obj, message)
+
+    permission.authority_act = authority_act  # read by the tests' permission table
+    return permission
+
+
+# --- doctors ---------------------------------------------------------------------------------------------------
+
+
+def _lock_doctor(doctor: Doctor) -> Doctor:
+    return Doctor.objects.select_for_update(of=("self",)).select_related("user").get(pk=doctor.pk)
+
+
+def _first_validation(transition: Transition) -> None:
+    if transition.obj.validated_at is None:
+        transition.obj.validated_at = transition.at
+
+
+def _tell_billing_validated(transition: Transition) -> None:
+    """CDOM and CPAM are told by billing, which listens (missions does not depend on it)."""
+    signals.doctor_validated.send(sender=Doctor, doctor=transition.obj, by=transition.by)
+
+
+def _end_sessions(transition: Transition) -> None:
+    revoke_credentials(transition.obj.user)  # open sessions and API tokens end with the suspension
+
+
+REVIEW = allowed("doctor.review", ARS_OF_THE_REGION_ONLY)
+STATUS = {"stamp": "status_changed", "reason_field": "status_reason"}
+
+DOCTOR = Lifecycle.of(
+    Doctor,
+    act(
+        "validate",
+        [D.SUBMITTED],
+        D.VALIDATED,
+        label="valider le dossier",
+        permission=REVIEW,
+        also=_first_validation,
+        tells=[notices.DoctorValidated.on_transition, _tell_billing_validated],
+        **STATUS,
+    ),
+    act(
+        "reject",
+        [D.SUBMITTED],
+        D.REJECTED,
+        label="refuser le dossier",
+        permission=REVIEW,
+        reason_required="Indiquez le motif du refus : il est communiqué au médecin.",
+        tells=[notices.DoctorRejected.on_transition],
+        **STATUS,
+    ),
+    act(
+        "suspend",
+        [D.VALIDATED],
+        D.SUSPENDED,
+        label="suspendre le médecin",
+        permission=REVIEW,
+        tells=[notices.DoctorSuspended.on_transition, _end_sessions],
+        **STATUS,
+    ),
+    act(
+        "reinstate",
+        [D.SUSPENDED],
+        D.VALIDATED,
+        label="rétablir le médecin",
+        permission=REVIEW,
+        also=_first_validation,
+        tells=[notices.DoctorReinstated.on_transition],
+        **STATUS,
+    ),
+    act(
+        "withdraw",
+        [s for s in D.values if s != D.WITHDRAWN],
+        D.WITHDRAWN,
+        label="retirer le dossier",
+        permission=allowed("doctor.withdraw", "Seuls le médecin lui-même et l'équipe ARS peuvent retirer ce dossier."),
+        **STATUS,
+    ),
+    lock=_lock_doctor,
+)
+
+
+# --- bookings --------------------------------------------------------------------------------------------------
+
+
+def lock_booking(booking: Booking) -> Booking:
+    """Lock a booking for a transition, in the global order: doctor, slot, then the booking itself."""
+    Doctor.objects.select_for_update().filter(pk=booking.doctor_id).first()
+    Slot.objects.select_for_update().filter(pk=booking.slot_id).first()
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("doctor__user", "slot__site__commune", "zone__department")
+        .get(pk=booking.pk)
+    )
+
+
+def _not_past(booking: Booking) -> None:
+    if booking.date < timezone.localdate():
+        raise RuleViolation(
+            Code.DATE_IN_PAST, "Cette journée est passée : elle doit être attestée par le lieu, pas annulée."
+        )
+
+
+def _not_before_the_day(booking: Booking) -> None:
+    if booking.date > timezone.localdate():
+        raise RuleViolation(Code.ATTESTATION_TOO_EARLY, "On ne peut attester une journée qu'à partir du jour même.")
+
+
+def _tell_billing_confirmed(transition: Transition) -> None:
+    signals.booking_confirmed.send(sender=Booking, booking=transition.obj, by=transition.by)
+
+
+def _tell_billing_corrected(transition: Transition) -> None:
+    """Billing reverses what was already stated (R9)."""
+    signals.attestation_corrected.send(
+        sender=Booking, booking=transition.obj, by=transition.by, previous_status=transition.previous
+    )
+
+
+RESPOND = allowed("booking.respond", SITE_OR_ARS_ONLY)
+ATTESTED = [B.COMPLETED, B.NO_SHOW]
+
+BOOKING = Lifecycle.of(
+    Booking,
+    act(
+        "confirm",
+        [B.REQUESTED],
+        B.CONFIRMED,
+        label="confirmer la réservation",
+        permission=RESPOND,
+        stamp="confirmed",
+        tells=[notices.BookingConfirmed.on_transition, _tell_billing_confirmed],
+    ),
+    act(
+        "decline",
+        [B.REQUESTED],
+        B.DECLINED,
+        label="refuser la réservation",
+        permission=RESPOND,
+        stamp="declined",
+        reason_field="reason",
+        reason_required="Indiquez le motif du refus : il est communiqué au médecin.",
+        tells=[notices.BookingDeclined.on_transition],
+    ),
+    act(
+        "cancel",
+        [B.REQUESTED, B.CONFIRMED],
+        B.CANCELLED,
+        label="annuler la réservation",
+        permission=allowed(
+            "booking.cancel", "Seuls le médecin, le lieu d'accueil et l'équipe ARS peuvent annuler cette réservation."
+        ),
+        stamp="cancelled",
+        reason_field="reason",
+        reason_required="Indiquez le motif de l'annulation : il est communiqué aux autres parties.",
+        guard=_not_past,
+        # R5: the caller says whether it is late (changes={"late_cancellation": …}); closing a slot tells its
+        # doctors once, by slot (context={"slot_closed": True}), and the ARS of each late one.
+        tells=[notices.BookingCancelled.on_transition, notices.BookingLateCancellation.on_transition],
+    ),
+    act(
+        "attest",
+        [B.CONFIRMED],
+        None,
+        targets=ATTESTED,
+        label="attester la journée",
+        permission=allowed("booking.attest", SITE_OR_ARS_ONLY),
+        stamp="attested",
+        guard=_not_before_the_day,
+        refusals={
+            state: "Cette journée est déjà attestée : seule l'équipe ARS peut corriger une attestation."
+            for state in ATTESTED
+        },
+    ),
+    act(
+        "correct",
+        ATTESTED,
+        None,
+        targets=ATTESTED,
+        label="corriger l'attestation",
+        permission=allowed("booking.correct", "Seule l'équipe ARS de la région peut corriger une attestation."),
+        stamp="corrected",
+        reason_field="correction_reason",
+        reason_required="Indiquez le motif de la correction : il est conservé dans l'historique.",
+        refusals={"*": "Seule une journée déjà attestée peut être corrigée."},
+        tells=[_tell_billing_corrected],
+    ),
+    lock=lock_booking,
+)
