@@ -260,7 +260,7 @@ class Lifecycle:
         if a.guard is not None:
             a.guard(obj)
         now = at or timezone.now()
-        setattr(obj, self.field, to)
+        setattr(obj, self.state_field, to)
         for attribute, value in (changes or {}).items():
             setattr(obj, attribute, value)
         if a.stamp:

@@ -14,7 +14,6 @@ from accounts.authority import ARS_GROUP, forget_scope
 from accounts.models import AccessLog
 from config.admin_site import NO_REGION
 from missions.models import Booking
-from notifications.kinds import NOTICES
 from notifications.models import Message
 from sites.models import ArsMembership, Slot
 from tests import factories as f
@@ -198,11 +197,6 @@ def test_lifecycle_fields_are_never_typed_in_a_form(client, world):
 # --- secret links in the outbox -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    "password_reset" not in NOTICES,  # issue #14: remove this marker once the missions branch is merged
-    reason="password_reset is declared as a secret Notice by the missions branch (issue #14)",
-    strict=True,
-)
 def test_a_reset_link_is_never_readable_in_the_outbox(client, world):
     from notifications import relay
 

@@ -7,22 +7,14 @@ import pytest
 from django.conf import settings
 
 from notifications import relay
-from notifications.kinds import NOTICES, secret_kinds
+from notifications.kinds import secret_kinds
 from notifications.models import Message
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates" / "notifications"
 # Template variables that make a link personal: a token, a uid, a signed « accept » link.
 SECRET_VARIABLES = re.compile(r"\{[{%][^}]*\b(token|uid|uidb64|accept_url|signed\w*|setup_url)\b")
 
-# Issue #14: the missions branch declares these two notices (secret = True); remove this marker once it is merged.
-AWAITING_MISSIONS_NOTICES = pytest.mark.xfail(
-    not {"password_reset", "slot_offer"} <= NOTICES.keys(),
-    reason="password_reset and slot_offer are declared as Notices by the missions branch (issue #14)",
-    strict=True,
-)
 
-
-@AWAITING_MISSIONS_NOTICES
 def test_every_template_with_a_personal_link_is_a_secret_kind():
     carrying = {body.parent.name for body in TEMPLATES.glob("*/body.*") if SECRET_VARIABLES.search(body.read_text())}
     assert carrying == secret_kinds()
