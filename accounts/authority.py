@@ -35,7 +35,7 @@ from operator import or_
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Value
+from django.db.models import Model, Q, QuerySet, Value
 
 from core.errors import NotAllowed
 
@@ -196,15 +196,24 @@ _Rule = Callable[[Scope], list[Q] | Q]
 
 
 def _doctor_of_regions(regions: Iterable[int]) -> Q:
-    """A doctor is of a region when a zone they cover, their main practice or one of their bookings lies in it."""
+    """A doctor is of a region when a zone they cover, their main practice or one of their bookings lies in it.
+
+    One `pk IN (… UNION …)` of the three id sets, which PostgreSQL hashes once, rather than three ORed EXISTS
+    evaluated doctor by doctor: the admin's list of a region's doctors at national scale went from ~850 ms of
+    database time a page to a few dozen (bench/README.md)."""
     regions = list(regions)
-    doctor_zones = apps.get_model("missions", "Doctor").zones.through
+    doctor = apps.get_model("missions", "Doctor")
     booking = apps.get_model("missions", "Booking")
-    return (
-        Q(practice_department__region_id__in=regions)
-        | Q(Exists(doctor_zones.objects.filter(doctor_id=OuterRef("pk"), zone__department__region_id__in=regions)))
-        | Q(Exists(booking.objects.filter(doctor_id=OuterRef("pk"), zone__department__region_id__in=regions)))
+    ids = (
+        doctor.objects.filter(practice_department__region_id__in=regions)
+        .order_by()
+        .values("pk")
+        .union(
+            doctor.zones.through.objects.filter(zone__department__region_id__in=regions).order_by().values("doctor_id"),
+            booking.objects.filter(zone__department__region_id__in=regions).order_by().values("doctor_id"),
+        )
     )
+    return Q(pk__in=ids)
 
 
 def _catalogue_zone(scope: Scope) -> list[Q]:
@@ -375,11 +384,15 @@ def _label(model: type[Model] | str) -> str:
 
 def visible_by_scope(scope: Scope, model: type[Model] | str) -> QuerySet:
     label = _label(model)
-    model_class = apps.get_model(label)
-    qs = model_class._default_manager.all()
+    return _narrowed(scope, apps.get_model(label)._default_manager.all())
+
+
+def _narrowed(scope: Scope, qs: QuerySet) -> QuerySet:
+    """`qs` filtered by the model's rule for `scope` — on the queryset itself, not through `pk IN (…)` (a self-join
+    that cost the admin's booking list a third of its database time)."""
     if scope.national:
         return qs
-    rule = VISIBILITY.get(label)
+    rule = VISIBILITY.get(qs.model._meta.label_lower)
     if rule is None or not scope.authenticated:
         return qs.none()
     rules = rule(scope)
@@ -395,10 +408,7 @@ def visible_by_scope(scope: Scope, model: type[Model] | str) -> QuerySet:
 def visible(user, model: type[Model] | str | QuerySet) -> QuerySet:
     """What `user` may see of a model (or narrows a queryset of it to that)."""
     if isinstance(model, QuerySet):
-        allowed = visible_by_scope(scope_of(user), model.model)
-        if scope_of(user).national:
-            return model
-        return model.filter(pk__in=allowed.values("pk"))
+        return _narrowed(scope_of(user), model)
     return visible_by_scope(scope_of(user), model)
 
 

@@ -743,9 +743,9 @@ class Bench:
             return time.perf_counter() - started, size
 
     def csv_over_http(self, statement_id: int, copy_seconds: float) -> Row:
-        # A draft is for ARS staff (CPAM agents see issued statements): the ARS agent downloads it.
+        # A draft is for ARS staff of the CPAM's region (CPAM agents see issued statements): that agent downloads it.
         path = f"/api/v1/statements/{statement_id}/csv/"
-        headers = {**self.token(self.meta["ars"]["token"]), "Accept": "text/csv"}
+        headers = {**self.token(self.meta["ars_of_stress_cpam"]["token"]), "Accept": "text/csv"}
         status = self.probe(path, headers)
         if status != 200:
             note = f"not available: GET {path} answered {status}"

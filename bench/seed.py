@@ -1006,6 +1006,8 @@ class Generator:
         region_of_ars = dict(self.ars_users)
         busiest_region = max(self.zones_by_region, key=lambda r: len(self.zones_by_region[r]))
         ars_user = next(u for u, r in region_of_ars.items() if r == busiest_region)
+        stress_region = next(r for _, code, r in self.departments if code == STRESS_DEPARTMENT)
+        stress_ars = next(u for u, r in region_of_ars.items() if r == stress_region)
         return {
             "scale": self.scale,
             "seeded_on": self.today.isoformat(),
@@ -1017,6 +1019,8 @@ class Generator:
             "bookers": [[d, self.tokens[self.doctor_user[d]]] for d in self.bookers],
             "racers": [[d, self.tokens[self.doctor_user[d]]] for d in self.racers],
             "ars": {"region_id": busiest_region, "email": user_email[ars_user], "token": self.tokens[ars_user]},
+            # The draft statement of the stress CPAM is seen by the ARS of its own region only (accounts.authority).
+            "ars_of_stress_cpam": {"token": self.tokens[stress_ars]},
             "cpam_agent": {"email": user_email[self.paris_cpam_agent], "token": self.tokens[self.paris_cpam_agent]},
             "zones_by_region": {str(r): z for r, z in self.zones_by_region.items()},
             "doctor_ids": [1, len(self.doctors)],
