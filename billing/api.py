@@ -9,6 +9,7 @@ the ARS, marks it paid. Every export (CSV, XLSX, PDF) writes one row to the acce
 
 import json
 from datetime import date
+from typing import TypedDict
 
 from django import forms
 from django.db.models import Prefetch, QuerySet
@@ -36,8 +37,18 @@ from billing.models import Statement, StatementLine
 from billing.queries import statement_doctor_totals, statements_visible_to
 
 MONTH_HELP = "Mois au format AAAA-MM, par exemple 2025-10."
-MONEY = {"max_digits": 12, "decimal_places": 2, "read_only": True}
-DAYS = {"max_digits": 10, "decimal_places": 2, "read_only": True}
+
+
+class DecimalOptions(TypedDict):
+    """The keyword arguments shared by the read-only amount fields (typed, so that `**` unpacks them checked)."""
+
+    max_digits: int
+    decimal_places: int
+    read_only: bool
+
+
+MONEY: DecimalOptions = {"max_digits": 12, "decimal_places": 2, "read_only": True}
+DAYS: DecimalOptions = {"max_digits": 10, "decimal_places": 2, "read_only": True}
 
 
 class IsCpamAgentOrArsStaff(BasePermission):
@@ -159,7 +170,8 @@ class StatementDetailSerializer(StatementSerializer):
 
     @extend_schema_field(DoctorTotalSerializer(many=True))
     def get_doctor_totals(self, statement: Statement) -> list[dict]:
-        return DoctorTotalSerializer(statement_doctor_totals(statement), many=True).data
+        # drf-stubs type `Serializer(many=True)` as the Serializer itself; it is a ListSerializer (data: ReturnList).
+        return DoctorTotalSerializer(statement_doctor_totals(statement), many=True).data  # type: ignore[return-value]
 
 
 class GenerateSerializer(serializers.Serializer):
