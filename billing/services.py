@@ -28,6 +28,7 @@ from billing.models import Cpam, Statement, StatementLine, StatementStatus, mont
 from billing.queries import payer_department_lookup
 from billing.rates import RateTable, amount_for
 from core.errors import NotAllowed, RuleViolation
+from core.history import set_history_user
 from missions.models import Booking, Doctor
 from sites.models import HostSite, Period, Zone
 
@@ -310,7 +311,7 @@ def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
             _drop_draft_tail(statement)
             for line_days, line_amount in statement.lines.values_list("day_fraction", "amount"):  # lines kept
                 totals.add(line_days, line_amount)
-        statement._history_user = by
+        set_history_user(statement, by)
         _insert(statement, _reversals(statement, rates), totals)
         _insert(statement, _new_lines(statement, rates), totals)
         if statement.pk is None:
@@ -409,6 +410,6 @@ def record_billing_number(doctor: Doctor, *, number: str, by) -> Doctor:
             raise ValidationError({"billing_number": ["Ce numéro est déjà attribué à un autre médecin."]})
         doctor.billing_number = number
         doctor.billing_number_recorded_at = timezone.now()
-        doctor._history_user = by
+        set_history_user(doctor, by)
         doctor.save(update_fields=["billing_number", "billing_number_recorded_at"])
     return doctor

@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.authority import is_ars_staff, require
 from accounts.notices import AccountExists
 from core.errors import NotAllowed, RuleViolation
+from core.history import set_history_user
 from missions.lifecycles import BOOKING, DOCTOR
 from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.notices import BookingRequested as BookingRequestedNotice
@@ -85,7 +86,7 @@ def register_doctor(registration: Registration) -> Doctor | None:
                 phone=r.phone,
                 replacement_declared=r.replacement_declared,
             )
-            doctor._history_user = user
+            set_history_user(doctor, user)
             with transaction.atomic():
                 doctor.save()
         except IntegrityError as exc:  # a concurrent registration with the same e-mail or RPPS won
@@ -217,7 +218,7 @@ def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
             requested_by=by,
             in_own_zone=bool(epci and epci.siren == slot.zone.siren),
         )
-        booking._history_user = by
+        set_history_user(booking, by)
         try:
             # No savepoint of its own: on a violation nothing more runs in this transaction, and the error
             # unwinds this function's atomic block (a savepoint when the caller holds a transaction).

@@ -34,6 +34,7 @@ from accounts.second_factor import DEVICE_NAME, base32_secret
 from billing import services as billing
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
 from core.errors import RuleViolation
+from core.history import set_history_user
 from missions import services as missions
 from missions.models import Booking, Doctor
 from missions.registration import Registration
@@ -371,7 +372,7 @@ class Demo:
             requested_by=doctor.user,
             in_own_zone=bool(doctor.practice_commune.epci_id and doctor.practice_commune.epci.siren == slot.zone.siren),
         )
-        booking._history_user = doctor.user
+        set_history_user(booking, doctor.user)
         if outcome == "declined":
             booking.status = Booking.Status.DECLINED
             booking.declined_at, booking.declined_by = requested_at + timedelta(days=1), site_user

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core.errors import RuleViolation
+from core.history import set_history_user
 from sites.lifecycles import manage_site
 from sites.models import HostSite, Period, Slot
 from sites.rules import check_horizon
@@ -46,7 +47,7 @@ def _lock_site(site: HostSite) -> None:
 
 def _new_slot(site: HostSite, day: date, period: str, capacity: int, note: str, by) -> Slot:
     slot = Slot(site=site, zone_id=site.zone_id, date=day, period=period, capacity=capacity, note=note, created_by=by)
-    slot._history_user = by
+    set_history_user(slot, by)
     return slot
 
 
