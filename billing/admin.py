@@ -62,7 +62,7 @@ class FirstLinesFormSet(BaseInlineFormSet):
 class StatementLineInline(ScopedInlineMixin, admin.TabularInline):
     model = StatementLine
     formset = FirstLinesFormSet
-    fields = [
+    fields = (
         "kind",
         "doctor_last_name",
         "doctor_first_name",
@@ -75,7 +75,7 @@ class StatementLineInline(ScopedInlineMixin, admin.TabularInline):
         "rate",
         "amount",
         "note",
-    ]
+    )
     readonly_fields = fields
     extra = 0
     max_num = 0
