@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from accounts.authority import is_ars_staff, site_ids, visible
 from api.errors import ErrorSerializer, conflict
-from api.permissions import IsDoctor
+from api.permissions import IsDoctor, signed_in
 from missions import services
 from missions.api.shared import audited
 from missions.filters import AvailabilityFilter
@@ -120,7 +120,7 @@ class AvailabilityViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         availability = services.declare_availability(
-            doctor=request.user.doctor, by=request.user, **serializer.validated_data
+            doctor=signed_in(request).doctor, by=request.user, **serializer.validated_data
         )
         return Response(AvailabilitySerializer(availability).data, status=status.HTTP_201_CREATED)
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from api.errors import conflict
 from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from api.permissions import IsBookingParty, IsDoctor, IsSiteMemberOrArsStaff
+from api.permissions import IsBookingParty, IsDoctor, IsSiteMemberOrArsStaff, signed_in
 from missions import services
 from missions.api.shared import ReasonSerializer, audited
 from missions.filters import BookingFilter
@@ -117,7 +117,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         slot_id = serializer.validated_data["slot"]
         try:
-            booking = services.book_slot(doctor=request.user.doctor, slot=Slot(pk=slot_id), by=request.user)
+            booking = services.book_slot(doctor=signed_in(request).doctor, slot=Slot(pk=slot_id), by=request.user)
         except Slot.DoesNotExist:
             raise serializer.unknown_slot(slot_id) from None
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
