@@ -244,10 +244,9 @@ def _write_batch(statement: Statement, rows: list[dict]) -> None:
     common = (statement.pk, timezone.now())
     values = itemgetter(*_COMPUTED)
     table = connection.ops.quote_name(StatementLine._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(StatementLine._meta.get_field(name).column)
-        for name in ("statement", "created_at", *_COMPUTED)
-    )
+    fields = StatementLine._meta.concrete_fields  # named, as get_field allows, by name or attname (booking_id)
+    column_of = {name: field.column for field in fields for name in (field.name, field.attname)}
+    columns = ", ".join(connection.ops.quote_name(column_of[name]) for name in ("statement", "created_at", *_COMPUTED))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

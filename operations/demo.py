@@ -12,7 +12,7 @@ first request after `make run` used to relay the demo's hundreds of messages ins
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -117,7 +117,7 @@ def _rng(*key: object) -> random.Random:
     return random.Random(":".join([str(SEED), *map(str, key)]))
 
 
-def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:
+def _weighted(rng: random.Random, choices: Sequence[tuple[str, int]]) -> str:
     values, weights = zip(*choices, strict=True)
     return rng.choices(values, weights=weights)[0]
 
@@ -137,8 +137,8 @@ class Demo:
     today: date
     report: DemoReport
     password_hash: str
-    region: Region = None
-    ars: User = None
+    region: Region = field(init=False)  # set first thing by the run (its region), then by people()
+    ars: User = field(init=False)
     site_users: dict[int, User] = field(default_factory=dict)  # host site id → its demo member
     cpam_users: dict[int, User] = field(default_factory=dict)  # department id → its CPAM's demo agent
     sites: list[HostSite] = field(default_factory=list)
