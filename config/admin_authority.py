@@ -97,9 +97,11 @@ class KeepsWhatItDoesNotOffer:
     offered; the object's current values outside them (a doctor's zone in another region, their practice commune
     there) stay as they are: neither offered to pick, nor dropped when the form is saved."""
 
+    _kept: dict[str, list[Any]]  # field name → the pks of its current values the person is not offered
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._kept: dict[str, list] = {}
+        self._kept = {}
         relations = {f.name: f for f in self.instance._meta.get_fields() if f.is_relation and f.concrete}
         for name, field in self.fields.items():
             if name not in relations or not isinstance(field, forms.ModelChoiceField):

@@ -9,6 +9,7 @@ Dates are local dates in Europe/Paris; `now` is injectable (tests, `run_job --da
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -196,7 +197,7 @@ def run_coverage_digest(now: datetime | None = None, dry_run: bool = False) -> J
     report = JobReport("Synthèse hebdomadaire de la couverture", dry_run=dry_run)
     last_day = today + timedelta(weeks=DIGEST_WEEKS, days=-1)
     months = sorted({today.replace(day=1), last_day.replace(day=1)})
-    under_target = defaultdict(list)
+    under_target: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in coverage(months):
         if row.booked_days < row.target_days:
             under_target[row.zone.department.region_id].append(

@@ -244,6 +244,7 @@ class Demo:
                         replacement_declared=rng.random() < 0.2,
                     )
                 )
+            assert doctor is not None, "a registration that is not discreet creates its doctor or raises"
             User.objects.filter(pk=doctor.user_id).update(password=self.password_hash)
             self.move_doctor(doctor, target, rng)
             self.backdate_doctor(doctor, target, rng)
@@ -370,7 +371,7 @@ class Demo:
             period=slot.period,
             day_fraction=slot.day_fraction,
             requested_by=doctor.user,
-            in_own_zone=bool(doctor.practice_commune.epci_id and doctor.practice_commune.epci.siren == slot.zone.siren),
+            in_own_zone=bool((epci := doctor.practice_commune.epci) and epci.siren == slot.zone.siren),
         )
         set_history_user(booking, doctor.user)
         if outcome == "declined":

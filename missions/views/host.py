@@ -254,7 +254,8 @@ def _attestations_page(
     to_attest = list(mine.filter(status=Booking.Status.CONFIRMED).order_by("date", "pk"))
     unconfirmed = list(mine.filter(status=Booking.Status.REQUESTED).order_by("date", "pk"))
     for booking in to_attest:
-        booking.form = bound if booking.pk == bound_id else AttestForm(prefix=f"b{booking.pk}")
+        # For the template only: each booking with its own form (not a field of the model).
+        booking.form = bound if booking.pk == bound_id else AttestForm(prefix=f"b{booking.pk}")  # type: ignore[attr-defined]
     recent = list(
         mine.filter(
             status__in=[Booking.Status.COMPLETED, Booking.Status.NO_SHOW],
