@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from django_otp import login as otp_login
 
 from accounts.authority import is_doctor
+from accounts.person import signed_in
 from accounts.privacy import close_account, export_personal_data
 from accounts.second_factor import base32_secret, confirmed_device, enrolment_device, qr_code_svg, safe_next
 from accounts.security_forms import CloseAccountForm, SecondFactorForm
@@ -78,7 +79,7 @@ def close_my_account(request: HttpRequest) -> HttpResponse:
         return render(request, "security/close_account_by_ars.html", context, status=403)
     form = CloseAccountForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        user = request.user
+        user = signed_in(request)
         close_account(user, by=user)
         logout(request)
         messages.success(

@@ -19,9 +19,9 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.person import signed_in
 from api.models import KEY_MAX_LENGTH as MAX_KEY_LENGTH
 from api.models import IdempotentRequest
-from api.permissions import signed_in
 from core.errors import RuleViolation
 
 HEADER = "Idempotency-Key"

@@ -2,18 +2,8 @@
 `get_queryset` (404 otherwise); what they may do to one object is the service's `by=` check."""
 
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
 
 from accounts.authority import is_ars_staff, is_doctor, site_ids
-from accounts.models import User
-
-
-def signed_in(request: Request) -> User:
-    """The person of a request that a permission above has let through (each requires a signed-in person): DRF
-    types `request.user` as a User or an AnonymousUser, and only the first passes them."""
-    user = request.user
-    assert isinstance(user, User), "called behind a permission that requires a signed-in person"
-    return user
 
 
 class IsArsStaff(BasePermission):

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from accounts.audit import record_bulk_read
 from accounts.authority import cpam_ids, is_ars_staff
+from accounts.person import signed_in
 from api.errors import conflict
 from api.filters import IdFilter
 from api.permissions import IsArsStaff
@@ -259,7 +260,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def generate(self, request: Request) -> Response:
         data = GenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.generate_statements(parse_month(data.validated_data["month"]), by=request.user)
+        result = services.generate_statements(parse_month(data.validated_data["month"]), by=signed_in(request))
         context = self.get_serializer_context()
         return Response(
             {
@@ -276,7 +277,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     @action(detail=True, methods=["post"])
     def issue(self, request: Request, pk: str | None = None) -> Response:
-        statement = services.issue_statement(self.get_object(), by=request.user)
+        statement = services.issue_statement(self.get_object(), by=signed_in(request))
         return Response(StatementSerializer(statement, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -286,7 +287,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     @action(detail=True, methods=["post"], url_path="mark-paid", url_name="mark-paid")
     def mark_paid(self, request: Request, pk: str | None = None) -> Response:
-        statement = services.mark_statement_paid(self.get_object(), by=request.user)
+        statement = services.mark_statement_paid(self.get_object(), by=signed_in(request))
         return Response(StatementSerializer(statement, context=self.get_serializer_context()).data)
 
     @_file_schema("text/csv", "CSV (séparateur « ; », UTF-8 avec BOM, virgule décimale)")

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.authority import is_ars_staff, may, require, visible
+from accounts.models import User
 from billing.lifecycles import ARS_OF_THE_REGION_ONLY, STATEMENT
 from billing.lines import SNAPSHOT
 from billing.models import Cpam, Statement, StatementLine, StatementStatus, month_label
@@ -273,7 +274,7 @@ def _adapt(row: tuple) -> tuple:
     )
 
 
-def _require_ars_or_job(by, act: str, obj) -> None:
+def _require_ars_or_job(by: User | None, act: str, obj: Cpam) -> None:
     """`by` is ARS staff of the CPAM's region, or None: the monthly job, which acts for every region."""
     if by is not None:
         require(by, act, obj, ARS_OF_THE_REGION_ONLY)
@@ -286,7 +287,7 @@ def _first_of_month(month: date) -> date:
     return month
 
 
-def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
+def generate_statement(cpam: Cpam, month: date, *, by: User | None = None) -> Statement | None:
     """Create or refresh the draft statement of `cpam` for `month`; None when there is nothing to state.
 
     Idempotent: run twice, it yields the same lines. An issued or paid statement is refused (`statement_issued`).
@@ -330,7 +331,7 @@ class GenerationResult:
     already_issued: list[Statement] = field(default_factory=list)  # left untouched (R9)
 
 
-def generate_statements(month: date, *, by=None) -> GenerationResult:
+def generate_statements(month: date, *, by: User | None = None) -> GenerationResult:
     """Generate the month's statement of every CPAM with something to state; issued ones are left alone.
 
     ARS staff generate those of their region's CPAMs; the monthly job (`by=None`) those of every CPAM."""
@@ -361,16 +362,16 @@ def generate_statements(month: date, *, by=None) -> GenerationResult:
 # --- lifecycle (billing.lifecycles) -------------------------------------------------------------------------------
 
 
-def issue_statement(statement: Statement, *, by) -> Statement:
+def issue_statement(statement: Statement, *, by: User) -> Statement:
     """ARS staff issue a draft: from now on it never changes (R9), and its CPAM is told where to find it."""
     return STATEMENT.run(statement, "issue", by=by)
 
 
-def can_mark_paid(user, statement: Statement) -> bool:
+def can_mark_paid(user: User, statement: Statement) -> bool:
     return may(user, "statement.mark_paid", statement)
 
 
-def mark_statement_paid(statement: Statement, *, by) -> Statement:
+def mark_statement_paid(statement: Statement, *, by: User) -> Statement:
     """An agent of the statement's CPAM (or ARS staff) records that it has been paid."""
     return STATEMENT.run(statement, "mark_paid", by=by)
 
@@ -386,7 +387,7 @@ def normalise_billing_number(number: str) -> str:
     return re.sub(r"[\s.\-]", "", number or "")
 
 
-def record_billing_number(doctor: Doctor, *, number: str, by) -> Doctor:
+def record_billing_number(doctor: Doctor, *, number: str, by: User) -> Doctor:
     """An agent of the doctor's CPAM de rattachement (or ARS staff) records the dedicated number."""
     require(
         by,

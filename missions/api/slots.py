@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authority import visible
+from accounts.person import signed_in
 from api.errors import conflict
 from api.permissions import IsSiteMemberOrArsStaff
 from missions import services
@@ -125,7 +126,7 @@ class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     def create(self, request: Request) -> Response:
         data = self._valid(SlotCreateSerializer, request)
-        slot = publish_slot(by=request.user, **data)
+        slot = publish_slot(by=signed_in(request), **data)
         return Response(SlotSerializer(_slot_with_remaining(slot.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -138,7 +139,7 @@ class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def close(self, request: Request, pk: str | None = None) -> Response:
         slot = self.get_object()
         data = self._valid(ReasonSerializer, request)
-        cancelled = services.close_slot(slot, by=request.user, reason=data["reason"])
+        cancelled = services.close_slot(slot, by=signed_in(request), reason=data["reason"])
         body = SlotSerializer(_slot_with_remaining(slot.pk)).data | {"cancelled_bookings": cancelled}
         return Response(body)
 
