@@ -167,7 +167,7 @@ class ScopedAdminMixin(_Scoped, _ModelAdminBase):
     """Put first in a ModelAdmin's bases: `class ZoneAdmin(ScopedAdminMixin, admin.ModelAdmin)`."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)  # by keyword: UserAdmin takes it so
         if obj is None or authority.is_superuser(request.user):
             return form
         return type(form.__name__, (KeepsWhatItDoesNotOffer, form), {})
