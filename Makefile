@@ -30,6 +30,7 @@ test: bootstrap
 lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The benchmark (bench/README.md): national data set on PostgreSQL, gunicorn on loopback, one table of figures.
 # BENCH_ARGS="--scale 0.02" for a quick run; BENCH_DATABASE_URL says where (default: database « bench »).

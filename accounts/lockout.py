@@ -52,6 +52,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None):
     retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"code": "locked_out", "detail": lockout_message()}, status=429)
     else:

@@ -9,11 +9,13 @@ doctor's RPPS and dedicated billing number stay on the record so that a later co
 reversed. Everything else that names or reaches the person is erased, and they can no longer log in.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -25,6 +27,9 @@ from django.utils.module_loading import autodiscover_modules
 from accounts.authority import may
 from accounts.credentials import revoke_credentials
 from core.errors import NotAllowed, RuleViolation
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 EXPORT_FORMAT = "un-medecin-pres-de-chez-vous/donnees-personnelles/v1"
 ANONYMOUS_FIRST_NAME = "Médecin"
@@ -128,11 +133,11 @@ def export_personal_data(user) -> dict:
     return jsonable(data)
 
 
-def anonymous_email(user) -> str:
+def anonymous_email(user: User) -> str:
     return f"compte-ferme-{user.pk}@anonyme.invalid"
 
 
-def can_close_account(user, by) -> bool:
+def can_close_account(user: User, by: User | None) -> bool:
     """The person themselves; a superuser; ARS staff for a doctor of their region (never a staff account)."""
     if by is None:
         return False
@@ -141,7 +146,7 @@ def can_close_account(user, by) -> bool:
     return may(by, "account.close", user)
 
 
-def close_account(user, *, by):
+def close_account(user: User, *, by: User) -> User:
     """Anonymise `user` (at their request, or by ARS staff) and every app's data on them, in one transaction."""
     from axes.models import AccessAttempt, AccessFailureLog
     from axes.models import AccessLog as AxesAccessLog

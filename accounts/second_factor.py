@@ -106,7 +106,7 @@ class SecondFactorMiddleware:
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         user = getattr(request, "user", None)
-        if not requires_second_factor(user) or user.is_verified():
+        if user is None or not requires_second_factor(user) or user.is_verified():
             return None
         match = request.resolver_match
         if match is not None and match.view_name in EXEMPT_VIEWS:

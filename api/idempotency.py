@@ -19,11 +19,12 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.person import signed_in
+from api.models import KEY_MAX_LENGTH as MAX_KEY_LENGTH
 from api.models import IdempotentRequest
 from core.errors import RuleViolation
 
 HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = IdempotentRequest._meta.get_field("key").max_length
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -69,7 +70,12 @@ def idempotent(request: Request, *, scope: str, create: Callable[[], Response]) 
             try:
                 with transaction.atomic():
                     claim = IdempotentRequest.objects.create(
-                        user=request.user, scope=scope, key=key, body_hash=digest, response_status=0, response_body={}
+                        user=signed_in(request),
+                        scope=scope,
+                        key=key,
+                        body_hash=digest,
+                        response_status=0,
+                        response_body={},
                     )
             except IntegrityError:
                 claim = None
@@ -87,7 +93,7 @@ def idempotent(request: Request, *, scope: str, create: Callable[[], Response]) 
 
 
 def _replay(request: Request, *, scope: str, key: str, digest: str) -> Response:
-    first = IdempotentRequest.objects.get(user=request.user, scope=scope, key=key)
+    first = IdempotentRequest.objects.get(user=signed_in(request), scope=scope, key=key)
     if first.body_hash != digest:
         raise RuleViolation(
             "idempotency_key_reused",

@@ -3,12 +3,14 @@
 from django.conf import settings
 from django.db import models
 
+KEY_MAX_LENGTH = 200
+
 
 class IdempotentRequest(models.Model):
     """The first response to a `POST` carrying an `Idempotency-Key`, replayed for the same key and body."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
+    key = models.CharField(max_length=KEY_MAX_LENGTH)
     scope = models.CharField(max_length=100)
     body_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()

@@ -10,6 +10,7 @@ the lockout (in the database) still guards passwords meanwhile.
 """
 
 import logging
+from typing import cast
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -20,7 +21,9 @@ logger = logging.getLogger(__name__)
 class _PerAddressThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         # The settings of the moment (DRF's class attribute keeps the rates of import time, or of whoever set it).
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # drf-stubs type the rates as numbers; they are strings ("10/min"), or None for no limit.
+        rates = cast("dict[str, str | None]", api_settings.DEFAULT_THROTTLE_RATES)
+        return rates.get(self.scope) if self.scope is not None else None
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.person import signed_in
 from billing import services
 from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine, month_label
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
@@ -62,7 +63,7 @@ class FirstLinesFormSet(BaseInlineFormSet):
 class StatementLineInline(ScopedInlineMixin, admin.TabularInline):
     model = StatementLine
     formset = FirstLinesFormSet
-    fields = [
+    fields = (
         "kind",
         "doctor_last_name",
         "doctor_first_name",
@@ -75,7 +76,7 @@ class StatementLineInline(ScopedInlineMixin, admin.TabularInline):
         "rate",
         "amount",
         "note",
-    ]
+    )
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -174,14 +175,18 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             self,
             request,
             queryset.select_related("cpam"),
-            lambda s: services.generate_statement(s.cpam, s.month, by=request.user),
+            lambda s: services.generate_statement(s.cpam, s.month, by=signed_in(request)),
             "{count} brouillon(s) régénéré(s).",
         )
 
     @admin.action(description="Émettre les relevés sélectionnés (la CPAM est prévenue)", permissions=["service"])
     def issue(self, request: HttpRequest, queryset: QuerySet) -> None:
         apply_each(
-            self, request, queryset, lambda s: services.issue_statement(s, by=request.user), "{count} relevé(s) émis."
+            self,
+            request,
+            queryset,
+            lambda s: services.issue_statement(s, by=signed_in(request)),
+            "{count} relevé(s) émis.",
         )
 
     @admin.action(description="Marquer payés les relevés sélectionnés", permissions=["service"])
@@ -190,7 +195,7 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             self,
             request,
             queryset,
-            lambda s: services.mark_statement_paid(s, by=request.user),
+            lambda s: services.mark_statement_paid(s, by=signed_in(request)),
             "{count} relevé(s) marqué(s) payé(s).",
         )
 
@@ -205,7 +210,7 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         form = GenerateForm(request.POST or None, initial={"month": _previous_month()})
         if request.method == "POST" and form.is_valid():
             try:
-                result = services.generate_statements(form.cleaned_data["month"], by=request.user)
+                result = services.generate_statements(form.cleaned_data["month"], by=signed_in(request))
             except RuleViolation as exc:
                 form.add_error(None, exc.message)
             else:

@@ -9,6 +9,7 @@ the ARS, marks it paid. Every export (CSV, XLSX, PDF) writes one row to the acce
 
 import json
 from datetime import date
+from typing import TypedDict
 
 from django import forms
 from django.db.models import Prefetch, QuerySet
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 
 from accounts.audit import record_bulk_read
 from accounts.authority import cpam_ids, is_ars_staff
+from accounts.person import signed_in
 from api.errors import conflict
 from api.filters import IdFilter
 from api.permissions import IsArsStaff
@@ -36,8 +38,18 @@ from billing.models import Statement, StatementLine
 from billing.queries import statement_doctor_totals, statements_visible_to
 
 MONTH_HELP = "Mois au format AAAA-MM, par exemple 2025-10."
-MONEY = {"max_digits": 12, "decimal_places": 2, "read_only": True}
-DAYS = {"max_digits": 10, "decimal_places": 2, "read_only": True}
+
+
+class DecimalOptions(TypedDict):
+    """The keyword arguments shared by the read-only amount fields (typed, so that `**` unpacks them checked)."""
+
+    max_digits: int
+    decimal_places: int
+    read_only: bool
+
+
+MONEY: DecimalOptions = {"max_digits": 12, "decimal_places": 2, "read_only": True}
+DAYS: DecimalOptions = {"max_digits": 10, "decimal_places": 2, "read_only": True}
 
 
 class IsCpamAgentOrArsStaff(BasePermission):
@@ -159,7 +171,8 @@ class StatementDetailSerializer(StatementSerializer):
 
     @extend_schema_field(DoctorTotalSerializer(many=True))
     def get_doctor_totals(self, statement: Statement) -> list[dict]:
-        return DoctorTotalSerializer(statement_doctor_totals(statement), many=True).data
+        # drf-stubs type `Serializer(many=True)` as the Serializer itself; it is a ListSerializer (data: ReturnList).
+        return DoctorTotalSerializer(statement_doctor_totals(statement), many=True).data  # type: ignore[return-value]
 
 
 class GenerateSerializer(serializers.Serializer):
@@ -247,7 +260,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def generate(self, request: Request) -> Response:
         data = GenerateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.generate_statements(parse_month(data.validated_data["month"]), by=request.user)
+        result = services.generate_statements(parse_month(data.validated_data["month"]), by=signed_in(request))
         context = self.get_serializer_context()
         return Response(
             {
@@ -264,7 +277,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     @action(detail=True, methods=["post"])
     def issue(self, request: Request, pk: str | None = None) -> Response:
-        statement = services.issue_statement(self.get_object(), by=request.user)
+        statement = services.issue_statement(self.get_object(), by=signed_in(request))
         return Response(StatementSerializer(statement, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -274,7 +287,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     @action(detail=True, methods=["post"], url_path="mark-paid", url_name="mark-paid")
     def mark_paid(self, request: Request, pk: str | None = None) -> Response:
-        statement = services.mark_statement_paid(self.get_object(), by=request.user)
+        statement = services.mark_statement_paid(self.get_object(), by=signed_in(request))
         return Response(StatementSerializer(statement, context=self.get_serializer_context()).data)
 
     @_file_schema("text/csv", "CSV (séparateur « ; », UTF-8 avec BOM, virgule décimale)")

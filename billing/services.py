@@ -22,12 +22,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.authority import is_ars_staff, may, require, visible
+from accounts.models import User
 from billing.lifecycles import ARS_OF_THE_REGION_ONLY, STATEMENT
 from billing.lines import SNAPSHOT
 from billing.models import Cpam, Statement, StatementLine, StatementStatus, month_label
 from billing.queries import payer_department_lookup
 from billing.rates import RateTable, amount_for
 from core.errors import NotAllowed, RuleViolation
+from core.history import set_history_user
 from missions.models import Booking, Doctor
 from sites.models import HostSite, Period, Zone
 
@@ -243,10 +245,9 @@ def _write_batch(statement: Statement, rows: list[dict]) -> None:
     common = (statement.pk, timezone.now())
     values = itemgetter(*_COMPUTED)
     table = connection.ops.quote_name(StatementLine._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(StatementLine._meta.get_field(name).column)
-        for name in ("statement", "created_at", *_COMPUTED)
-    )
+    fields = StatementLine._meta.concrete_fields  # named, as get_field allows, by name or attname (booking_id)
+    column_of = {name: field.column for field in fields for name in (field.name, field.attname)}
+    columns = ", ".join(connection.ops.quote_name(column_of[name]) for name in ("statement", "created_at", *_COMPUTED))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -273,7 +274,7 @@ def _adapt(row: tuple) -> tuple:
     )
 
 
-def _require_ars_or_job(by, act: str, obj) -> None:
+def _require_ars_or_job(by: User | None, act: str, obj: Cpam) -> None:
     """`by` is ARS staff of the CPAM's region, or None: the monthly job, which acts for every region."""
     if by is not None:
         require(by, act, obj, ARS_OF_THE_REGION_ONLY)
@@ -286,7 +287,7 @@ def _first_of_month(month: date) -> date:
     return month
 
 
-def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
+def generate_statement(cpam: Cpam, month: date, *, by: User | None = None) -> Statement | None:
     """Create or refresh the draft statement of `cpam` for `month`; None when there is nothing to state.
 
     Idempotent: run twice, it yields the same lines. An issued or paid statement is refused (`statement_issued`).
@@ -310,7 +311,7 @@ def generate_statement(cpam: Cpam, month: date, *, by=None) -> Statement | None:
             _drop_draft_tail(statement)
             for line_days, line_amount in statement.lines.values_list("day_fraction", "amount"):  # lines kept
                 totals.add(line_days, line_amount)
-        statement._history_user = by
+        set_history_user(statement, by)
         _insert(statement, _reversals(statement, rates), totals)
         _insert(statement, _new_lines(statement, rates), totals)
         if statement.pk is None:
@@ -330,7 +331,7 @@ class GenerationResult:
     already_issued: list[Statement] = field(default_factory=list)  # left untouched (R9)
 
 
-def generate_statements(month: date, *, by=None) -> GenerationResult:
+def generate_statements(month: date, *, by: User | None = None) -> GenerationResult:
     """Generate the month's statement of every CPAM with something to state; issued ones are left alone.
 
     ARS staff generate those of their region's CPAMs; the monthly job (`by=None`) those of every CPAM."""
@@ -361,16 +362,16 @@ def generate_statements(month: date, *, by=None) -> GenerationResult:
 # --- lifecycle (billing.lifecycles) -------------------------------------------------------------------------------
 
 
-def issue_statement(statement: Statement, *, by) -> Statement:
+def issue_statement(statement: Statement, *, by: User) -> Statement:
     """ARS staff issue a draft: from now on it never changes (R9), and its CPAM is told where to find it."""
     return STATEMENT.run(statement, "issue", by=by)
 
 
-def can_mark_paid(user, statement: Statement) -> bool:
+def can_mark_paid(user: User, statement: Statement) -> bool:
     return may(user, "statement.mark_paid", statement)
 
 
-def mark_statement_paid(statement: Statement, *, by) -> Statement:
+def mark_statement_paid(statement: Statement, *, by: User) -> Statement:
     """An agent of the statement's CPAM (or ARS staff) records that it has been paid."""
     return STATEMENT.run(statement, "mark_paid", by=by)
 
@@ -386,7 +387,7 @@ def normalise_billing_number(number: str) -> str:
     return re.sub(r"[\s.\-]", "", number or "")
 
 
-def record_billing_number(doctor: Doctor, *, number: str, by) -> Doctor:
+def record_billing_number(doctor: Doctor, *, number: str, by: User) -> Doctor:
     """An agent of the doctor's CPAM de rattachement (or ARS staff) records the dedicated number."""
     require(
         by,
@@ -409,6 +410,6 @@ def record_billing_number(doctor: Doctor, *, number: str, by) -> Doctor:
             raise ValidationError({"billing_number": ["Ce numéro est déjà attribué à un autre médecin."]})
         doctor.billing_number = number
         doctor.billing_number_recorded_at = timezone.now()
-        doctor._history_user = by
+        set_history_user(doctor, by)
         doctor.save(update_fields=["billing_number", "billing_number_recorded_at"])
     return doctor

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import record_bulk_read
 from accounts.authority import cpam_ids, is_ars_staff, visible
+from accounts.person import signed_in
 from billing import services
 from billing.exports.responses import csv_response, pdf_response, xlsx_response
 from billing.forms import BillingNumberForm
@@ -88,7 +89,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page": page,
             "doctor_totals": totals,
             "missing_numbers": sum(1 for t in totals if not t.billing_number),
-            "can_mark_paid": statement.status == statement.Status.ISSUED and can_mark_paid(request.user, statement),
+            "can_mark_paid": statement.status == statement.Status.ISSUED
+            and can_mark_paid(signed_in(request), statement),
         },
     )
 
@@ -123,7 +125,7 @@ def _export(request: HttpRequest, pk: int, render_file: Callable) -> HttpRespons
 def mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
     statement = _visible_statement(request, pk)
     try:
-        services.mark_statement_paid(statement, by=request.user)
+        services.mark_statement_paid(statement, by=signed_in(request))
     except RuleViolation as exc:
         messages.error(request, exc.message)
     else:
@@ -158,7 +160,7 @@ def record_billing_number(request: HttpRequest, doctor_id: int) -> HttpResponse:
     form = BillingNumberForm(request.POST, prefix=f"medecin-{doctor.pk}")
     if form.is_valid():
         try:
-            services.record_billing_number(doctor, number=form.cleaned_data["billing_number"], by=request.user)
+            services.record_billing_number(doctor, number=form.cleaned_data["billing_number"], by=signed_in(request))
         except ValidationError as exc:
             form.add_error("billing_number", exc.message_dict.get("billing_number", exc.messages))
         except RuleViolation as exc:

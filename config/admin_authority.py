@@ -17,6 +17,8 @@
   who, when, the query string and how many records it showed.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib.admin.filters import RelatedFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.admin.options import TO_FIELD_VAR
@@ -27,6 +29,15 @@ from django.http import Http404
 
 from accounts import authority
 from accounts.audit import BULK_AUDITED, record_bulk_access
+
+if TYPE_CHECKING:  # the mixins are typed as what they are mixed into (at run time they derive from object)
+    from django.contrib.admin.options import BaseModelAdmin, InlineModelAdmin, ModelAdmin
+
+    _AdminBase = BaseModelAdmin[Any]
+    _ModelAdminBase = ModelAdmin[Any]
+    _InlineBase = InlineModelAdmin[Any, Any]
+else:
+    _AdminBase = _ModelAdminBase = _InlineBase = object
 
 # --- list filters ------------------------------------------------------------------------------------------------
 
@@ -86,9 +97,11 @@ class KeepsWhatItDoesNotOffer:
     offered; the object's current values outside them (a doctor's zone in another region, their practice commune
     there) stay as they are: neither offered to pick, nor dropped when the form is saved."""
 
+    _kept: dict[str, list[Any]]  # field name → the pks of its current values the person is not offered
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._kept: dict[str, list] = {}
+        self._kept = {}
         relations = {f.name: f for f in self.instance._meta.get_fields() if f.is_relation and f.concrete}
         for name, field in self.fields.items():
             if name not in relations or not isinstance(field, forms.ModelChoiceField):
@@ -121,7 +134,7 @@ def _is_autocomplete(request) -> bool:
     return match is not None and match.url_name == "autocomplete"
 
 
-class _Scoped:
+class _Scoped(_AdminBase):
     """What a ModelAdmin and an inline both ask authority."""
 
     def _grants(self, request, act: str) -> bool:
@@ -150,11 +163,11 @@ class _Scoped:
         return _offered_only(super().formfield_for_manytomany(db_field, request, **kwargs), request)
 
 
-class ScopedAdminMixin(_Scoped):
+class ScopedAdminMixin(_Scoped, _ModelAdminBase):
     """Put first in a ModelAdmin's bases: `class ZoneAdmin(ScopedAdminMixin, admin.ModelAdmin)`."""
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)  # by keyword: UserAdmin takes it so
         if obj is None or authority.is_superuser(request.user):
             return form
         return type(form.__name__, (KeepsWhatItDoesNotOffer, form), {})
@@ -241,7 +254,7 @@ class ScopedAdminMixin(_Scoped):
         return response
 
 
-class ScopedInlineMixin(_Scoped):
+class ScopedInlineMixin(_Scoped, _InlineBase):
     """Put first in an inline's bases: `class BookingInline(ScopedInlineMixin, admin.TabularInline)`."""
 
     def has_add_permission(self, request, obj=None):

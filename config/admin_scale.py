@@ -7,6 +7,7 @@ one indexed `EXISTS` per year (or month) between them: a handful of probes inste
 """
 
 from datetime import date
+from typing import Literal
 
 from django.db.models import Max, Min, QuerySet
 
@@ -30,7 +31,9 @@ class ProbedDatesQuerySet(QuerySet):
     """`dates(field, "year" | "month")` answered by probing each period; days, and date-time fields, as Django does
     (a day list is asked for within one month only)."""
 
-    def dates(self, field_name: str, kind: str, order: str = "ASC"):
+    def dates(
+        self, field_name: str, kind: Literal["year", "month", "week", "day"], order: Literal["ASC", "DESC"] = "ASC"
+    ):
         field = self.model._meta.get_field(field_name) if "__" not in field_name else None
         if kind not in ("year", "month") or field is None or field.get_internal_type() != "DateField":
             return super().dates(field_name, kind, order)

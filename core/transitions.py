@@ -108,7 +108,10 @@ class Lifecycle:
     labels: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.labels = self.labels or {str(k): str(v) for k, v in self.model._meta.get_field(self.state_field).choices}
+        if not self.labels:
+            field = self.model._meta.get_field(self.state_field)
+            assert isinstance(field, models.Field), f"{self.model.__name__}.{self.state_field}: not a column"
+            self.labels = {str(k): str(v) for k, v in field.choices or ()}
         unknown = {
             state
             for a in self.acts.values()

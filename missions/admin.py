@@ -6,11 +6,12 @@ message for that object and carries on with the others.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -25,6 +26,14 @@ from missions import services
 from missions.models import Availability, Booking, Doctor
 from missions.queries import active_bookings_count
 from sites.models import Slot
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Booked(TypedDict):
+    booked: int  # SlotAdmin.get_queryset
+
 
 # --- actions that take a few words from the person acting -------------------------------------------------
 
@@ -57,7 +66,8 @@ class AttestationForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("attended") and data.get("consultations") is None:
             self.add_error("consultations", "Indiquez le nombre de consultations réalisées (0 ou plus).")
         if data.get("attended") is False:
@@ -120,11 +130,14 @@ def apply_with_form(
 # --- doctors -------------------------------------------------------------------------------------------------
 
 
+BOOKING_COLUMNS: tuple[str, ...] = ("date", "period", "slot", "status", "late_cancellation", "consultations")
+
+
 class BookingInline(ScopedInlineMixin, admin.TabularInline):
     model = Booking
     fk_name = "doctor"
-    fields = ["date", "period", "slot", "status", "late_cancellation", "consultations"]
-    readonly_fields = fields
+    fields = BOOKING_COLUMNS
+    readonly_fields = BOOKING_COLUMNS
     extra = 0
     can_delete = False
     show_change_link = True
@@ -309,7 +322,7 @@ class AvailabilityAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 class SlotBookingInline(BookingInline):
     fk_name = "slot"
-    fields = ["doctor", "status", "late_cancellation", "consultations"]
+    fields = ("doctor", "status", "late_cancellation", "consultations")
     readonly_fields = fields
 
     def get_queryset(self, request) -> QuerySet:
@@ -345,10 +358,9 @@ class SlotAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
         "closed_by",
         "closed_reason",
     ]
-    fields = ["site", "zone", "date", "period", "capacity", "note", "status", "created_at", "created_by"] + [
-        "closed_at",
-        "closed_by",
-        "closed_reason",
+    fields = [
+        *["site", "zone", "date", "period", "capacity", "note", "status", "created_at", "created_by"],
+        *["closed_at", "closed_by", "closed_reason"],
     ]
     inlines = [SlotBookingInline]
     actions = ["close"]
@@ -358,7 +370,7 @@ class SlotAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
         return super().get_queryset(request).annotate(booked=active_bookings_count())
 
     @admin.display(description="réservés", ordering="booked")
-    def booked(self, slot: Slot) -> int:
+    def booked(self, slot: "WithAnnotations[Slot, Booked]") -> int:
         return slot.booked
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
@@ -425,7 +437,7 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
         ("Attestation", {"fields": ["attested_at", "attested_by", "consultations"]}),
         ("Correction par l'ARS", {"fields": ["corrected_at", "corrected_by", "correction_reason"]}),
     ]
-    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+    readonly_fields = flatten_fieldsets(fieldsets)
     actions = ["confirm", "cancel", "correct"]
 
     @admin.display(description="lieu d'accueil", ordering="slot__site__name")

@@ -10,12 +10,12 @@ from icalendar import Calendar, Event
 from missions.models import Booking
 from missions.rules import PARIS, PERIOD_HOURS
 
-STATUS_TEXT = {
+STATUS_TEXT: dict[str, str] = {  # keyed by BookingStatus (a str)
     Booking.Status.REQUESTED: "TENTATIVE",
     Booking.Status.CONFIRMED: "CONFIRMED",
     Booking.Status.COMPLETED: "CONFIRMED",
 }
-SUMMARY_PREFIX = {
+SUMMARY_PREFIX: dict[str, str] = {
     Booking.Status.REQUESTED: "[À confirmer] ",
     Booking.Status.CONFIRMED: "",
     Booking.Status.COMPLETED: "",

@@ -9,6 +9,7 @@ Dates are local dates in Europe/Paris; `now` is injectable (tests, `run_job --da
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -113,9 +114,9 @@ def run_confirmation_reminders(now: datetime | None = None, dry_run: bool = Fals
                 report, claim, {"confirm_reminder_sent_at": now}, [outgoing], _line(booking, "Relance au lieu")
             )
         for booking in unconfirmed.filter(date__range=(today, today + timedelta(days=1)), confirm_alert_sent_at=None):
-            outgoing = notices.BookingUnconfirmedAlert(booking, days_before=booking_days_before(booking, today))
+            alert = notices.BookingUnconfirmedAlert(booking, days_before=booking_days_before(booking, today))
             claim = Booking.objects.filter(pk=booking.pk, status=REQUESTED, confirm_alert_sent_at=None)
-            claim_and_enqueue(report, claim, {"confirm_alert_sent_at": now}, [outgoing], _line(booking, "Alerte ARS"))
+            claim_and_enqueue(report, claim, {"confirm_alert_sent_at": now}, [alert], _line(booking, "Alerte ARS"))
     return finish(report)
 
 
@@ -140,10 +141,10 @@ def run_attestation_reminders(now: datetime | None = None, dry_run: bool = False
                 report, claim, {"attest_reminder_sent_at": now}, [outgoing], _line(booking, "Attestation à faire")
             )
         for booking in to_attest.filter(date__lte=overdue_since, attest_escalated_at=None):
-            outgoing = notices.AttestationOverdue(booking, days_since=(today - booking.date).days)
+            overdue = notices.AttestationOverdue(booking, days_since=(today - booking.date).days)
             claim = Booking.objects.filter(pk=booking.pk, status=CONFIRMED, attest_escalated_at=None)
             claim_and_enqueue(
-                report, claim, {"attest_escalated_at": now}, [outgoing], _line(booking, "Attestation en retard (ARS)")
+                report, claim, {"attest_escalated_at": now}, [overdue], _line(booking, "Attestation en retard (ARS)")
             )
     return finish(report)
 
@@ -196,7 +197,7 @@ def run_coverage_digest(now: datetime | None = None, dry_run: bool = False) -> J
     report = JobReport("Synthèse hebdomadaire de la couverture", dry_run=dry_run)
     last_day = today + timedelta(weeks=DIGEST_WEEKS, days=-1)
     months = sorted({today.replace(day=1), last_day.replace(day=1)})
-    under_target = defaultdict(list)
+    under_target: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in coverage(months):
         if row.booked_days < row.target_days:
             under_target[row.zone.department.region_id].append(

@@ -7,9 +7,11 @@ created `requested` by missions.services.book_slot (a creation, not a transition
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.utils import timezone
 
-from accounts.authority import require
+from accounts.authority import Allowed
 from accounts.credentials import revoke_credentials
 from core.errors import Code, RuleViolation
 from core.transitions import Lifecycle, Transition, act
@@ -24,14 +26,9 @@ SITE_OR_ARS_ONLY = "Seuls les membres de ce lieu d'accueil et l'équipe ARS de s
 ARS_OF_THE_REGION_ONLY = "Seule l'équipe ARS de la région de ce dossier peut faire cela."
 
 
-def allowed(authority_act: str, message: str):
+def allowed(authority_act: str, message: str) -> Allowed:
     """The permission of an act: accounts.authority decides, with this French refusal."""
-
-    def permission(by, obj) -> None:
-        require(by, authority_act, obj, message)
-
-    permission.authority_act = authority_act  # read by the tests' permission table
-    return permission
+    return Allowed(authority_act, message)
 
 
 # --- doctors ---------------------------------------------------------------------------------------------------
@@ -56,7 +53,16 @@ def _end_sessions(transition: Transition) -> None:
 
 
 REVIEW = allowed("doctor.review", ARS_OF_THE_REGION_ONLY)
-STATUS = {"stamp": "status_changed", "reason_field": "status_reason"}
+
+
+class Stamps(TypedDict):
+    """What a doctor's act stamps (typed, so that `**STATUS` unpacks into `act` checked)."""
+
+    stamp: str
+    reason_field: str
+
+
+STATUS: Stamps = {"stamp": "status_changed", "reason_field": "status_reason"}
 
 DOCTOR = Lifecycle.of(
     Doctor,

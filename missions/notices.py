@@ -22,7 +22,7 @@ from sites.models import Region, SiteMembership, Slot
 # --- recipients ----------------------------------------------------------------------------------------------
 
 
-def ars_recipients(region_id: int | None) -> list[str]:
+def ars_recipients(region_id: int) -> list[str]:
     """The ARS staff of a region, or the ARS contact address when nobody is assigned yet."""
     emails = list(
         get_user_model()
@@ -111,7 +111,9 @@ class DoctorSuspended(DoctorNotice):
         return {"doctor": self.doctor, "reason": self.doctor.status_reason}
 
     def dedup_key(self) -> str:
-        return f"doctor:{self.doctor.pk}:suspended:{self.doctor.status_changed_at.isoformat()}"
+        changed = self.doctor.status_changed_at
+        assert changed is not None, "the act stamps status_changed_at before it tells"
+        return f"doctor:{self.doctor.pk}:suspended:{changed.isoformat()}"
 
 
 @dataclass
@@ -119,7 +121,9 @@ class DoctorReinstated(DoctorNotice):
     kind = "doctor_reinstated"
 
     def dedup_key(self) -> str:
-        return f"doctor:{self.doctor.pk}:reinstated:{self.doctor.status_changed_at.isoformat()}"
+        changed = self.doctor.status_changed_at
+        assert changed is not None, "the act stamps status_changed_at before it tells"
+        return f"doctor:{self.doctor.pk}:reinstated:{changed.isoformat()}"
 
 
 @dataclass
@@ -222,7 +226,10 @@ class BookingCancelled(BookingNotice):
     @property
     def by_site(self) -> bool:
         user_id = getattr(self.by, "pk", None)
-        return SiteMembership.objects.filter(user_id=user_id, site_id=self.booking.slot.site_id).exists()
+        return (
+            user_id is not None
+            and SiteMembership.objects.filter(user_id=user_id, site_id=self.booking.slot.site_id).exists()
+        )
 
     def recipients(self) -> list[str]:
         doctor = [] if self.by_doctor else [self.booking.doctor.user.email]
@@ -302,6 +309,7 @@ class BookingConfirmReminder(BookingNotice):
         return {"booking": self.booking, "days_before": self.days_before}
 
     def dedup_key(self) -> str:
+        assert self.today is not None, "the job names the day of the reminder"
         return f"booking:{self.booking.pk}:confirm-reminder:{self.today.isoformat()}"
 
 

@@ -9,6 +9,7 @@ phone are replaced, in the record and in its history.
 
 from accounts.models import AccessLog
 from accounts.privacy import ANONYMOUS_FIRST_NAME, ANONYMOUS_LAST_NAME, register
+from core.history import set_history_user
 from missions.models import Booking, Doctor, new_ical_token
 from missions.services import withdraw_doctor
 
@@ -98,7 +99,7 @@ def close_doctor(user, by) -> None:
     doctor.last_name = ANONYMOUS_LAST_NAME
     doctor.phone = ""
     doctor.ical_token = new_ical_token()
-    doctor._history_user = by
+    set_history_user(doctor, by)
     doctor.save()
     doctor.history.update(first_name=ANONYMOUS_FIRST_NAME, last_name=ANONYMOUS_LAST_NAME, phone="")
 

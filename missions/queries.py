@@ -63,13 +63,13 @@ def coverage(months: list[date], zones: QuerySet | None = None) -> list[Coverage
         .annotate(**sums)
         .order_by()
     }
-    keys = [(month, *(f"{status}_{index}" for status in COVERED)) for index, month in enumerate(months)]
+    keys = [(month, [f"{status}_{index}" for status in COVERED]) for index, month in enumerate(months)]
     rows = []
     nothing: dict = {}
     for zone in zones:
         found = totals.get(zone.pk, nothing)
         target = Decimal(zone.target_days_per_month)
-        for month, requested, confirmed, completed in keys:
+        for month, (requested, confirmed, completed) in keys:
             rows.append(
                 CoverageRow(
                     zone=zone,

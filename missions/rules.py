@@ -13,7 +13,7 @@ from sites.rules import check_horizon
 PARIS = ZoneInfo("Europe/Paris")
 
 # When a period starts, in Paris local time: the reference for late cancellations (R5) and calendars.
-PERIOD_HOURS = {
+PERIOD_HOURS: dict[str, tuple[time, time]] = {  # keyed by Period (a str)
     Period.FULL_DAY: (time(8, 0), time(18, 0)),
     Period.MORNING: (time(8, 0), time(12, 30)),
     Period.AFTERNOON: (time(13, 30), time(18, 0)),

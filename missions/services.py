@@ -12,15 +12,16 @@ serialise without deadlocks; the database also holds « one active booking per d
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.authority import is_ars_staff, require
+from accounts.models import User
 from accounts.notices import AccountExists
 from core.errors import NotAllowed, RuleViolation
+from core.history import set_history_user
 from missions.lifecycles import BOOKING, DOCTOR
 from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.notices import BookingRequested as BookingRequestedNotice
@@ -38,7 +39,6 @@ from sites.lifecycles import SLOT
 from sites.models import Period, Slot, day_fraction_of
 from sites.services import require_site_manager
 
-User = get_user_model()
 ACTIVE = Booking.ACTIVE_STATUSES
 
 __all__ = ["ars_recipients", "site_recipients"]  # where they lived: callers may still import them from here
@@ -85,7 +85,7 @@ def register_doctor(registration: Registration) -> Doctor | None:
                 phone=r.phone,
                 replacement_declared=r.replacement_declared,
             )
-            doctor._history_user = user
+            set_history_user(doctor, user)
             with transaction.atomic():
                 doctor.save()
         except IntegrityError as exc:  # a concurrent registration with the same e-mail or RPPS won
@@ -106,24 +106,24 @@ def _tell_owner_of_taken_address(email: str, rpps: str) -> None:
     AccountExists(user, day=timezone.localdate()).send()
 
 
-def validate_doctor(doctor: Doctor, *, by) -> Doctor:
+def validate_doctor(doctor: Doctor, *, by: User) -> Doctor:
     """ARS staff validate an application: the doctor may book; CDOM and CPAM are told (billing listens)."""
     return DOCTOR.run(doctor, "validate", by=by)
 
 
-def reject_doctor(doctor: Doctor, *, by, reason: str) -> Doctor:
+def reject_doctor(doctor: Doctor, *, by: User, reason: str) -> Doctor:
     return DOCTOR.run(doctor, "reject", by=by, reason=reason)
 
 
-def suspend_doctor(doctor: Doctor, *, by, reason: str = "") -> Doctor:
+def suspend_doctor(doctor: Doctor, *, by: User, reason: str = "") -> Doctor:
     return DOCTOR.run(doctor, "suspend", by=by, reason=reason)
 
 
-def reinstate_doctor(doctor: Doctor, *, by) -> Doctor:
+def reinstate_doctor(doctor: Doctor, *, by: User) -> Doctor:
     return DOCTOR.run(doctor, "reinstate", by=by)
 
 
-def withdraw_doctor(doctor: Doctor, *, by, reason: str = "") -> Doctor:
+def withdraw_doctor(doctor: Doctor, *, by: User, reason: str = "") -> Doctor:
     """The doctor leaves the mission (or ARS staff withdraw them); their future bookings are cancelled."""
     with transaction.atomic():
         doctor = DOCTOR.run(doctor, "withdraw", by=by, reason=reason)
@@ -171,7 +171,7 @@ def _booking_load(doctor_id: int, slot: Slot) -> tuple[bool, Decimal, int]:
     return counts["that_day"] > 0, counts["month_days"] or Decimal("0"), counts["taken"]
 
 
-def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
+def book_slot(*, doctor: Doctor, slot: Slot, by: User) -> Booking:
     """A doctor asks for a slot (R1–R4, R10). Returns the booking in `requested`.
 
     Only `slot.pk` is read: the slot is read again under its lock (Slot.DoesNotExist if there is none)."""
@@ -217,7 +217,7 @@ def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
             requested_by=by,
             in_own_zone=bool(epci and epci.siren == slot.zone.siren),
         )
-        booking._history_user = by
+        set_history_user(booking, by)
         try:
             # No savepoint of its own: on a violation nothing more runs in this transaction, and the error
             # unwinds this function's atomic block (a savepoint when the caller holds a transaction).
@@ -231,11 +231,11 @@ def book_slot(*, doctor: Doctor, slot: Slot, by) -> Booking:
     return booking
 
 
-def confirm_booking(booking: Booking, *, by) -> Booking:
+def confirm_booking(booking: Booking, *, by: User) -> Booking:
     return BOOKING.run(booking, "confirm", by=by)
 
 
-def decline_booking(booking: Booking, *, by, reason: str) -> Booking:
+def decline_booking(booking: Booking, *, by: User, reason: str) -> Booking:
     return BOOKING.run(booking, "decline", by=by, reason=reason)
 
 
@@ -244,7 +244,7 @@ def is_late_cancellation(booking: Booking, now: datetime | None = None) -> bool:
     return is_late(booking.date, booking.period, now or timezone.now())
 
 
-def cancel_booking(booking: Booking, *, by, reason: str) -> Booking:
+def cancel_booking(booking: Booking, *, by: User, reason: str) -> Booking:
     """The doctor, the site or ARS staff cancel. Close to the day it is a late cancellation (R5), flagged and told
     to the ARS, whether the doctor or the site cancels; ARS staff fixing a problem are not flagged."""
     is_doctor = booking.doctor.user_id == getattr(by, "pk", None)
@@ -266,13 +266,15 @@ def _attested(attended: bool) -> str:
     return Booking.Status.COMPLETED if attended else Booking.Status.NO_SHOW
 
 
-def attest_booking(booking: Booking, *, by, attended: bool, consultations: int | None = None) -> Booking:
+def attest_booking(booking: Booking, *, by: User, attended: bool, consultations: int | None = None) -> Booking:
     """After the day, the site attests that the doctor came (with N consultations) or did not."""
     consultations = _check_attestation(attended, consultations)
     return BOOKING.run(booking, "attest", by=by, target=_attested(attended), changes={"consultations": consultations})
 
 
-def correct_attestation(booking: Booking, *, by, attended: bool, consultations: int | None, reason: str) -> Booking:
+def correct_attestation(
+    booking: Booking, *, by: User, attended: bool, consultations: int | None, reason: str
+) -> Booking:
     """ARS staff correct an attestation; billing reverses what was already stated (R9)."""
     consultations = _check_attestation(attended, consultations)
     return BOOKING.run(
@@ -285,7 +287,7 @@ def correct_attestation(booking: Booking, *, by, attended: bool, consultations: 
     )
 
 
-def close_slot(slot: Slot, *, by, reason: str) -> int:
+def close_slot(slot: Slot, *, by: User, reason: str) -> int:
     """The site (or ARS) closes a slot: its bookings are cancelled with the reason, everyone is told.
     Closer to the day than LATE_CANCEL_HOURS, the same rule as a doctor's cancellation (R5): each booking is a late
     cancellation, flagged, and the ARS is alerted (unless ARS staff closed it themselves).
@@ -325,7 +327,7 @@ def close_slot(slot: Slot, *, by, reason: str) -> int:
 # --- availability ----------------------------------------------------------------------------------------------
 
 
-def declare_availability(*, doctor: Doctor, date: date, period: str, by) -> Availability:
+def declare_availability(*, doctor: Doctor, date: date, period: str, by: User) -> Availability:
     if doctor.user_id != getattr(by, "pk", None):
         raise NotAllowed("Un médecin ne déclare que ses propres disponibilités.")
     if period not in Period.values:
@@ -335,7 +337,7 @@ def declare_availability(*, doctor: Doctor, date: date, period: str, by) -> Avai
     return availability
 
 
-def remove_availability(availability: Availability, *, by) -> None:
+def remove_availability(availability: Availability, *, by: User) -> None:
     if availability.doctor.user_id != getattr(by, "pk", None):
         raise NotAllowed("Un médecin ne retire que ses propres disponibilités.")
     availability.delete()
@@ -344,7 +346,7 @@ def remove_availability(availability: Availability, *, by) -> None:
 # --- web space helpers: slot invitations, calendar links ----------------------------------------------------
 
 
-def offer_slot(*, slot: Slot, doctor: Doctor, by, accept_url: str) -> bool:
+def offer_slot(*, slot: Slot, doctor: Doctor, by: User, accept_url: str) -> bool:
     """A host site invites a doctor to an open slot; the e-mail carries `accept_url`, a link that books it in one
     step. Returns False when this doctor was already invited to this slot (nothing is sent twice)."""
     require_site_manager(by, slot)
@@ -366,7 +368,7 @@ def offer_slot(*, slot: Slot, doctor: Doctor, by, accept_url: str) -> bool:
     return bool(sent)
 
 
-def revoke_ical_token(doctor: Doctor, *, by) -> Doctor:
+def revoke_ical_token(doctor: Doctor, *, by: User) -> Doctor:
     """A new secret replaces the doctor's calendar token: the old feed URL stops working at once."""
     from missions.models import new_ical_token
 

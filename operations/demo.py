@@ -12,7 +12,7 @@ first request after `make run` used to relay the demo's hundreds of messages ins
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,6 +34,7 @@ from accounts.second_factor import DEVICE_NAME, base32_secret
 from billing import services as billing
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
 from core.errors import RuleViolation
+from core.history import set_history_user
 from missions import services as missions
 from missions.models import Booking, Doctor
 from missions.registration import Registration
@@ -116,7 +117,7 @@ def _rng(*key: object) -> random.Random:
     return random.Random(":".join([str(SEED), *map(str, key)]))
 
 
-def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:
+def _weighted(rng: random.Random, choices: Sequence[tuple[str, int]]) -> str:
     values, weights = zip(*choices, strict=True)
     return rng.choices(values, weights=weights)[0]
 
@@ -136,8 +137,8 @@ class Demo:
     today: date
     report: DemoReport
     password_hash: str
-    region: Region = None
-    ars: User = None
+    region: Region = field(init=False)  # set first thing by the run (its region), then by people()
+    ars: User = field(init=False)
     site_users: dict[int, User] = field(default_factory=dict)  # host site id → its demo member
     cpam_users: dict[int, User] = field(default_factory=dict)  # department id → its CPAM's demo agent
     sites: list[HostSite] = field(default_factory=list)
@@ -243,6 +244,7 @@ class Demo:
                         replacement_declared=rng.random() < 0.2,
                     )
                 )
+            assert doctor is not None, "a registration that is not discreet creates its doctor or raises"
             User.objects.filter(pk=doctor.user_id).update(password=self.password_hash)
             self.move_doctor(doctor, target, rng)
             self.backdate_doctor(doctor, target, rng)
@@ -369,9 +371,9 @@ class Demo:
             period=slot.period,
             day_fraction=slot.day_fraction,
             requested_by=doctor.user,
-            in_own_zone=bool(doctor.practice_commune.epci_id and doctor.practice_commune.epci.siren == slot.zone.siren),
+            in_own_zone=bool((epci := doctor.practice_commune.epci) and epci.siren == slot.zone.siren),
         )
-        booking._history_user = doctor.user
+        set_history_user(booking, doctor.user)
         if outcome == "declined":
             booking.status = Booking.Status.DECLINED
             booking.declined_at, booking.declined_by = requested_at + timedelta(days=1), site_user

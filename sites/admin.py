@@ -1,11 +1,20 @@
 """Admin of the territory and of the host sites, for ARS staff. Slots are administered with their bookings
 (missions/admin.py), since a slot's page shows who booked it."""
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from sites.models import ArsMembership, Commune, Department, Epci, HostSite, Region, SiteMembership, Zone
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class SiteCount(TypedDict):
+    site_count: int  # ZoneAdmin.get_queryset
 
 
 @admin.register(Region)
@@ -74,7 +83,7 @@ class ZoneAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).annotate(site_count=Count("host_sites"))
 
     @admin.display(description="lieux d'accueil", ordering="site_count")
-    def site_count(self, zone: Zone) -> int:
+    def site_count(self, zone: "WithAnnotations[Zone, SiteCount]") -> int:
         return zone.site_count
 
 

@@ -8,11 +8,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from accounts.authority import visible
-from sites.models import HostSite, Zone
+from sites.models import Commune, Department, HostSite, Zone
 
 
 class ZoneSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="Code du département.")
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="Code du département."
+    )
 
     class Meta:
         model = Zone
@@ -20,7 +22,9 @@ class ZoneSerializer(serializers.ModelSerializer):
 
 
 class HostSiteSerializer(serializers.ModelSerializer):
-    commune = serializers.SlugRelatedField(slug_field="insee_code", read_only=True, help_text="Code INSEE.")
+    commune: serializers.SlugRelatedField[Commune] = serializers.SlugRelatedField(
+        slug_field="insee_code", read_only=True, help_text="Code INSEE."
+    )
     commune_name = serializers.CharField(source="commune.name", read_only=True)
 
     class Meta:

@@ -9,13 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from accounts.models import User
 from core.errors import RuleViolation
+from core.history import set_history_user
 from sites.lifecycles import manage_site
 from sites.models import HostSite, Period, Slot
 from sites.rules import check_horizon
 
 
-def require_site_manager(user, site: HostSite | Slot) -> None:
+def require_site_manager(user: User, site: HostSite | Slot) -> None:
     """A member of the host site, or ARS staff of its region (accounts.authority: « site.manage »)."""
     manage_site(user, site)
 
@@ -44,13 +46,13 @@ def _lock_site(site: HostSite) -> None:
     list(HostSite.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True))
 
 
-def _new_slot(site: HostSite, day: date, period: str, capacity: int, note: str, by) -> Slot:
+def _new_slot(site: HostSite, day: date, period: str, capacity: int, note: str, by: User) -> Slot:
     slot = Slot(site=site, zone_id=site.zone_id, date=day, period=period, capacity=capacity, note=note, created_by=by)
-    slot._history_user = by
+    set_history_user(slot, by)
     return slot
 
 
-def publish_slot(*, site: HostSite, date: date, period: str, capacity: int = 1, note: str = "", by) -> Slot:
+def publish_slot(*, site: HostSite, date: date, period: str, capacity: int = 1, note: str = "", by: User) -> Slot:
     require_site_manager(by, site)
     if not site.active:
         raise RuleViolation("site_inactive", "Ce lieu d'accueil n'est plus actif : il ne peut pas publier de créneau.")
@@ -84,7 +86,7 @@ def recurring_dates(start: date, end: date, weekdays: set[int]) -> list[date]:
 
 
 def publish_slots(
-    *, site: HostSite, dates: Iterable[date], period: str, capacity: int = 1, note: str = "", by
+    *, site: HostSite, dates: Iterable[date], period: str, capacity: int = 1, note: str = "", by: User
 ) -> PublishResult:
     """Publish many slots at once; dates that already have an open slot for that period are skipped."""
     require_site_manager(by, site)

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.authority import site_ids, visible
+from accounts.person import signed_in
 from core.errors import RuleViolation
 from sites import services
 from sites.forms import PublishSlotsForm
@@ -45,7 +46,7 @@ def publish(request: HttpRequest) -> HttpResponse:
                 period=data["period"],
                 capacity=data["capacity"],
                 note=data["note"],
-                by=request.user,
+                by=signed_in(request),
             )
         except ValidationError as exc:
             for field, errors in exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc)]:

@@ -98,7 +98,7 @@ def french_number(value: Decimal, places: int | None = 2, grouping: str = "") ->
     sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
     whole, _, decimals = text.partition(".")
     if grouping:
-        groups = []
+        groups: list[str] = []
         while len(whole) > 3:
             whole, groups = whole[:-3], [whole[-3:], *groups]
         whole = grouping.join([whole, *groups])
@@ -125,8 +125,8 @@ def _column_text(column: Column, statement: Statement, spreadsheet: bool) -> Cal
     if column.field is None:  # a value of the statement itself: the same on every line
         text = french_text(column, column.read({}, statement), spreadsheet)
         return lambda _: text
-    if column.value is not None:
-        return lambda raw: french_text(column, column.value(raw, statement), spreadsheet)
+    if (value := column.value) is not None:
+        return lambda raw: french_text(column, value(raw, statement), spreadsheet)
     if column.kind in (DATE, MONEY, NUMBER):
         # Worked out once per distinct value: dates, rates, amounts and fractions repeat across lines. Equal
         # values render alike (Decimal("1.00") and Decimal("1") give « 1 » and « 1,00 » either way).

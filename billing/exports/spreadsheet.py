@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
 from tempfile import SpooledTemporaryFile
@@ -87,7 +87,7 @@ class _LinesWriter:
     def __init__(self, ws, statement: Statement):
         ws._get_writer()
         self.epoch = ws.parent.epoch
-        self.plan = []
+        self.plan: list[tuple[str, int, str | None, Callable[..., Any] | None]] = []
         for letter, column in zip((get_column_letter(i) for i in range(1, len(COLUMNS) + 1)), COLUMNS, strict=True):
             index = FIELD_INDEX[column.field] if column.field else 0
             if column.field is None:  # a value of the statement itself: the same on every line

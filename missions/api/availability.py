@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authority import is_ars_staff, site_ids, visible
+from accounts.person import signed_in
 from api.errors import ErrorSerializer, conflict
 from api.permissions import IsDoctor
 from missions import services
@@ -119,12 +120,11 @@ class AvailabilityViewSet(
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        availability = services.declare_availability(
-            doctor=request.user.doctor, by=request.user, **serializer.validated_data
-        )
+        person = signed_in(request)
+        availability = services.declare_availability(doctor=person.doctor, by=person, **serializer.validated_data)
         return Response(AvailabilitySerializer(availability).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Retirer une disponibilité", responses={204: OpenApiResponse(description="Retirée.")})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        services.remove_availability(self.get_object(), by=request.user)
+        services.remove_availability(self.get_object(), by=signed_in(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

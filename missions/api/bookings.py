@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.person import signed_in
 from api.errors import conflict
 from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from api.permissions import IsBookingParty, IsDoctor, IsSiteMemberOrArsStaff
@@ -116,8 +117,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         slot_id = serializer.validated_data["slot"]
+        person = signed_in(request)
         try:
-            booking = services.book_slot(doctor=request.user.doctor, slot=Slot(pk=slot_id), by=request.user)
+            booking = services.book_slot(doctor=person.doctor, slot=Slot(pk=slot_id), by=person)
         except Slot.DoesNotExist:
             raise serializer.unknown_slot(slot_id) from None
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
@@ -129,7 +131,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
-        booking = services.confirm_booking(self.get_object(), by=request.user)
+        booking = services.confirm_booking(self.get_object(), by=signed_in(request))
         return Response(BookingSerializer(booking).data)
 
     @extend_schema(
@@ -141,7 +143,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def decline(self, request: Request, pk: str | None = None) -> Response:
         booking = self.get_object()
         reason = self._valid(ReasonSerializer)["reason"]
-        return Response(BookingSerializer(services.decline_booking(booking, by=request.user, reason=reason)).data)
+        return Response(BookingSerializer(services.decline_booking(booking, by=signed_in(request), reason=reason)).data)
 
     @extend_schema(
         summary="Annuler une réservation",
@@ -154,7 +156,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         booking = self.get_object()
         reason = self._valid(ReasonSerializer)["reason"]
-        return Response(BookingSerializer(services.cancel_booking(booking, by=request.user, reason=reason)).data)
+        return Response(BookingSerializer(services.cancel_booking(booking, by=signed_in(request), reason=reason)).data)
 
     @extend_schema(
         summary="Attester la journée (lieu d'accueil, à partir du jour même)",
@@ -166,7 +168,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         booking = self.get_object()
         data = self._valid(AttestationSerializer)
         booking = services.attest_booking(
-            booking, by=request.user, attended=data["attended"], consultations=data["consultations"]
+            booking, by=signed_in(request), attended=data["attended"], consultations=data["consultations"]
         )
         return Response(BookingSerializer(booking).data)
 

@@ -1,6 +1,7 @@
 """Coverage of the active zones for a month (ARS staff): target, requested, confirmed and completed days."""
 
 from datetime import date
+from typing import TypedDict
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -30,7 +31,15 @@ class CoverageQuerySerializer(serializers.Serializer):
         return date(int(year), int(month), 1)
 
 
-DAYS = {"max_digits": 8, "decimal_places": 1, "read_only": True}
+class DecimalOptions(TypedDict):
+    """The keyword arguments of the read-only day counts (typed, so that `**` unpacks them checked)."""
+
+    max_digits: int
+    decimal_places: int
+    read_only: bool
+
+
+DAYS: DecimalOptions = {"max_digits": 8, "decimal_places": 1, "read_only": True}
 
 
 class CoverageRowSerializer(serializers.Serializer):
@@ -65,5 +74,6 @@ class CoverageViewSet(viewsets.GenericViewSet):
         query = CoverageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         zones = self.paginate_queryset(self.get_queryset())
+        assert zones is not None, "the API's default pagination class pages every list"
         rows = coverage([query.month_start()], zones=self.get_queryset().filter(pk__in=[zone.pk for zone in zones]))
         return self.get_paginated_response(CoverageRowSerializer(rows, many=True).data)

@@ -22,10 +22,16 @@ from sites.models import Commune, Department, Zone
 
 class DoctorSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
-    practice_commune = serializers.SlugRelatedField(slug_field="insee_code", read_only=True, help_text="Code INSEE.")
-    practice_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    cdom_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    zones = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    practice_commune: serializers.SlugRelatedField[Commune] = serializers.SlugRelatedField(
+        slug_field="insee_code", read_only=True, help_text="Code INSEE."
+    )
+    practice_department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    cdom_department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    zones: serializers.PrimaryKeyRelatedField[Zone] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = Doctor

@@ -20,7 +20,9 @@ def doctor_space(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        doctor = Doctor.objects.select_related("user", "practice_commune").filter(user_id=request.user.pk).first()
+        user = request.user
+        assert user.is_authenticated, "login_required let only a signed-in person through"
+        doctor = Doctor.objects.select_related("user", "practice_commune").filter(user_id=user.pk).first()
         if doctor is None:
             raise PermissionDenied("L'espace médecin est réservé aux médecins volontaires.")
         return view(request, doctor, *args, **kwargs)

@@ -197,9 +197,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .only(*BOOKING_COLUMNS, "cancelled_at", "reason")
         .order_by("-cancelled_at")
     )
-    awaiting, unconfirmed, late = list(awaiting[:LIST_LIMIT]), list(unconfirmed[:LIST_LIMIT]), list(late[:LIST_LIMIT])
+    listed = {"awaiting": awaiting, "unconfirmed": unconfirmed, "late": late}
+    shown = {name: list(rows[:LIST_LIMIT]) for name, rows in listed.items()}
     # The page names doctors (applications, and the doctors of the bookings listed): one row in the access log.
-    record_bulk_read(request, object_type="missions.doctor", count=len(awaiting) + len(unconfirmed) + len(late))
+    record_bulk_read(request, object_type="missions.doctor", count=sum(len(rows) for rows in shown.values()))
     return render(
         request,
         "ars/dashboard.html",
@@ -209,9 +210,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "matrix": coverage_matrix_html(rows),
             "month_totals": month_totals,
             "chart": chart,
-            "awaiting": awaiting,
-            "unconfirmed": unconfirmed,
-            "late": late,
+            **shown,
             "confirm_days": settings.CONFIRM_REMINDER_DAYS,
             "late_days": LATE_CANCELLATIONS_DAYS,
             "admin_doctors": _admin_changelist("doctor"),

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from accounts.authority import visible
+from accounts.person import signed_in
 from api.throttles import registration_allowed
 from billing.queries import doctor_earnings  # web pages sit on top of every app: the earnings are billing's
 from core.errors import RuleViolation
@@ -151,7 +152,7 @@ def slots(request: HttpRequest, doctor: Doctor) -> HttpResponse:
 def book(request: HttpRequest, doctor: Doctor, slot_id: int) -> HttpResponse:
     slot = get_object_or_404(visible(request.user, Slot).select_related("site"), pk=slot_id)
     try:
-        booking = services.book_slot(doctor=doctor, slot=slot, by=request.user)
+        booking = services.book_slot(doctor=doctor, slot=slot, by=signed_in(request))
     except RuleViolation as exc:
         return _search_page(request, doctor, refused={"slot_id": slot.pk, "slot": slot, "message": exc.message})
     messages.success(
@@ -196,7 +197,7 @@ def cancel(request: HttpRequest, doctor: Doctor, booking_id: int) -> HttpRespons
             form.add_error(None, "Cochez la case pour confirmer que vous annulez tardivement.")
         else:
             try:
-                services.cancel_booking(booking, by=request.user, reason=form.cleaned_data["reason"])
+                services.cancel_booking(booking, by=signed_in(request), reason=form.cleaned_data["reason"])
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             except RuleViolation as exc:
@@ -238,7 +239,7 @@ def availability(request: HttpRequest, doctor: Doctor) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.declare_availability(
-                doctor=doctor, date=form.cleaned_data["date"], period=form.cleaned_data["period"], by=request.user
+                doctor=doctor, date=form.cleaned_data["date"], period=form.cleaned_data["period"], by=signed_in(request)
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -257,7 +258,7 @@ def availability(request: HttpRequest, doctor: Doctor) -> HttpResponse:
 @doctor_space
 def remove_availability(request: HttpRequest, doctor: Doctor, availability_id: int) -> HttpResponse:
     day = get_object_or_404(visible(request.user, Availability), pk=availability_id, doctor=doctor)
-    services.remove_availability(day, by=request.user)
+    services.remove_availability(day, by=signed_in(request))
     messages.success(request, f"Disponibilité du {date_format(day.date, 'l j F Y')} retirée.")
     return redirect("missions:doctor_availability")
 
@@ -279,7 +280,7 @@ def calendar(request: HttpRequest, doctor: Doctor) -> HttpResponse:
 @require_POST
 @doctor_space
 def revoke_calendar(request: HttpRequest, doctor: Doctor) -> HttpResponse:
-    services.revoke_ical_token(doctor, by=request.user)
+    services.revoke_ical_token(doctor, by=signed_in(request))
     messages.success(
         request,
         "Votre lien de calendrier est renouvelé : l'ancien ne fonctionne plus. "

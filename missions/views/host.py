@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from accounts.authority import visible
+from accounts.person import signed_in
 from core.errors import RuleViolation
 from missions import services
 from missions.forms import AttestForm, ReasonForm, apply_service_errors
@@ -140,7 +141,7 @@ def offer(request: HttpRequest, sites: list[HostSite], slot_id: int, doctor_id: 
     declared = Availability.objects.filter(date=slot.date, doctor__zones=slot.zone_id).values("doctor_id")
     doctor = get_object_or_404(Doctor.objects.select_related("user").filter(pk__in=declared), pk=doctor_id)
     try:
-        sent = services.offer_slot(slot=slot, doctor=doctor, by=request.user, accept_url=offer_url(slot, doctor))
+        sent = services.offer_slot(slot=slot, doctor=doctor, by=signed_in(request), accept_url=offer_url(slot, doctor))
     except RuleViolation as exc:
         return _slot_page(
             request, sites, slot_id, offer_error={"doctor_id": doctor.pk, "doctor": doctor, "message": exc.message}
@@ -163,7 +164,7 @@ def close(request: HttpRequest, sites: list[HostSite], slot_id: int) -> HttpResp
     )
     if form.is_valid():
         try:
-            cancelled = services.close_slot(slot, by=request.user, reason=form.cleaned_data["reason"])
+            cancelled = services.close_slot(slot, by=signed_in(request), reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             apply_service_errors(form, exc)
         except RuleViolation as exc:
@@ -211,7 +212,7 @@ def _site_booking(request: HttpRequest, sites: list[HostSite], booking_id: int) 
 def confirm(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
     booking = _site_booking(request, sites, booking_id)
     try:
-        services.confirm_booking(booking, by=request.user)
+        services.confirm_booking(booking, by=signed_in(request))
     except RuleViolation as exc:
         return _bookings_page(request, sites, refused={"booking_id": booking.pk, "message": exc.message})
     messages.success(
@@ -229,7 +230,7 @@ def decline(request: HttpRequest, sites: list[HostSite], booking_id: int) -> Htt
     form = ReasonForm(request.POST or None, label="Motif du refus", help_text="Il est transmis au médecin.")
     if request.method == "POST" and form.is_valid():
         try:
-            services.decline_booking(booking, by=request.user, reason=form.cleaned_data["reason"])
+            services.decline_booking(booking, by=signed_in(request), reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             apply_service_errors(form, exc)
         except RuleViolation as exc:
@@ -254,7 +255,8 @@ def _attestations_page(
     to_attest = list(mine.filter(status=Booking.Status.CONFIRMED).order_by("date", "pk"))
     unconfirmed = list(mine.filter(status=Booking.Status.REQUESTED).order_by("date", "pk"))
     for booking in to_attest:
-        booking.form = bound if booking.pk == bound_id else AttestForm(prefix=f"b{booking.pk}")
+        # For the template only: each booking with its own form (not a field of the model).
+        booking.form = bound if booking.pk == bound_id else AttestForm(prefix=f"b{booking.pk}")  # type: ignore[attr-defined]
     recent = list(
         mine.filter(
             status__in=[Booking.Status.COMPLETED, Booking.Status.NO_SHOW],
@@ -282,7 +284,7 @@ def attest(request: HttpRequest, sites: list[HostSite], booking_id: int) -> Http
         try:
             services.attest_booking(
                 booking,
-                by=request.user,
+                by=signed_in(request),
                 attended=form.came,
                 consultations=form.cleaned_data["consultations"] if form.came else None,
             )

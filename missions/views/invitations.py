@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from accounts.authority import visible
+from accounts.person import signed_in
 from core.errors import RuleViolation
 from missions import services
 from missions.models import Doctor
@@ -50,7 +51,7 @@ def accept_offer(request: HttpRequest, doctor: Doctor, token: str) -> HttpRespon
     error = None
     if request.method == "POST":
         try:
-            booking = services.book_slot(doctor=doctor, slot=slot, by=request.user)
+            booking = services.book_slot(doctor=doctor, slot=slot, by=signed_in(request))
         except RuleViolation as exc:
             error = exc.message
         else:

@@ -44,7 +44,8 @@ def public_sites(request: HttpRequest) -> HttpResponse:
         next_days[slot.site_id].append(slot)
     sites_by_zone = defaultdict(list)
     for site in sites:
-        site.next_days = sorted(next_days.get(site.pk, []), key=lambda s: (s.date, s.pk))
+        # For the template only: the site's next open days (not a field of the model).
+        site.next_days = sorted(next_days.get(site.pk, []), key=lambda s: (s.date, s.pk))  # type: ignore[attr-defined]
         sites_by_zone[site.zone_id].append(site)
     for zone in zone_list:
         zone.site_list = sites_by_zone.get(zone.pk, [])
