@@ -143,6 +143,17 @@ def _not_before_the_day(booking: Booking) -> None:
         raise RuleViolation(Code.ATTESTATION_TOO_EARLY, "On ne peut attester une journée qu'à partir du jour même.")
 
 
+def _doctor_still_validated(booking: Booking) -> None:
+    """A suspended or withdrawn doctor's requests are cancelled with the decision; one still open (a race with the
+    suspension) is not confirmable either."""
+    if booking.doctor.status != Doctor.Status.VALIDATED:
+        raise RuleViolation(
+            Code.DOCTOR_NOT_VALIDATED,
+            "Ce médecin n'est plus validé par l'ARS (dossier suspendu ou retiré) : sa réservation ne peut pas être "
+            "confirmée.",
+        )
+
+
 def _tell_billing_confirmed(transition: Transition) -> None:
     signals.booking_confirmed.send(sender=Booking, booking=transition.obj, by=transition.by)
 
@@ -166,6 +177,7 @@ BOOKING = Lifecycle.of(
         label="confirmer la réservation",
         permission=RESPOND,
         stamp="confirmed",
+        guard=_doctor_still_validated,
         tells=[notices.BookingConfirmed.on_transition, _tell_billing_confirmed],
     ),
     act(

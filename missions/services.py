@@ -116,7 +116,12 @@ def reject_doctor(doctor: Doctor, *, by: User, reason: str) -> Doctor:
 
 
 def suspend_doctor(doctor: Doctor, *, by: User, reason: str = "") -> Doctor:
-    return DOCTOR.run(doctor, "suspend", by=by, reason=reason)
+    """ARS staff suspend a doctor: their future bookings are cancelled (sites and the doctor told) and stay so when
+    the doctor is reinstated; their sessions and API tokens end (DOCTOR's suspend act)."""
+    with transaction.atomic():
+        doctor = DOCTOR.run(doctor, "suspend", by=by, reason=reason)
+        _cancel_future_bookings(doctor, by=by, reason=reason.strip() or "Suspension du dossier par l'ARS")
+    return doctor
 
 
 def reinstate_doctor(doctor: Doctor, *, by: User) -> Doctor:
@@ -127,20 +132,22 @@ def withdraw_doctor(doctor: Doctor, *, by: User, reason: str = "") -> Doctor:
     """The doctor leaves the mission (or ARS staff withdraw them); their future bookings are cancelled."""
     with transaction.atomic():
         doctor = DOCTOR.run(doctor, "withdraw", by=by, reason=reason)
-        future = Booking.objects.filter(
-            doctor=doctor,
-            status__in=BOOKING.acts["cancel"].sources,
-            date__gte=timezone.localdate(),
-        ).order_by("date", "pk")
-        for booking in future:
-            BOOKING.run(
-                booking,
-                "cancel",
-                by=by,
-                reason=reason.strip() or "Retrait du médecin de la mission",
-                changes={"late_cancellation": False},
-            )
+        _cancel_future_bookings(doctor, by=by, reason=reason.strip() or "Retrait du médecin de la mission")
     return doctor
+
+
+def _cancel_future_bookings(doctor: Doctor, *, by: User, reason: str) -> None:
+    """Cancel, through the booking lifecycle, every booking of the doctor from today on, wherever it is (not late: a
+    decision on the doctor, not a change of plan). The suspension or withdrawal just run is what allows it: an
+    agent who may suspend a doctor of their region cancels that doctor's days in another region too."""
+    future = Booking.objects.filter(
+        doctor=doctor,
+        status__in=BOOKING.acts["cancel"].sources,
+        date__gte=timezone.localdate(),
+    ).order_by("date", "pk")
+    BOOKING.run_many(
+        future, "cancel", by=by, reason=reason, changes_of=lambda booking: {"late_cancellation": False}, permitted=True
+    )
 
 
 # --- bookings ------------------------------------------------------------------------------------------------
