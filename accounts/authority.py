@@ -105,23 +105,15 @@ def scope_of(user) -> Scope:
 
 def _memberships(user_id: int) -> dict[str, list[int]]:
     """Every membership of a person in one query: (kind, id) rows of a UNION ALL."""
+    sources = {  # kind: (model, the id column read)
+        "region": ("sites.ArsMembership", "region_id"),
+        "site": ("sites.SiteMembership", "site_id"),
+        "cpam": ("billing.CpamMembership", "cpam_id"),
+        "doctor": ("missions.Doctor", "pk"),
+    }
     kinds = {
-        "region": apps.get_model("sites", "ArsMembership")
-        .objects.filter(user_id=user_id)
-        .order_by()
-        .values_list(Value("region"), "region_id"),
-        "site": apps.get_model("sites", "SiteMembership")
-        .objects.filter(user_id=user_id)
-        .order_by()
-        .values_list(Value("site"), "site_id"),
-        "cpam": apps.get_model("billing", "CpamMembership")
-        .objects.filter(user_id=user_id)
-        .order_by()
-        .values_list(Value("cpam"), "cpam_id"),
-        "doctor": apps.get_model("missions", "Doctor")
-        .objects.filter(user_id=user_id)
-        .order_by()
-        .values_list(Value("doctor"), "pk"),
+        kind: apps.get_model(label).objects.filter(user_id=user_id).order_by().values_list(Value(kind), column)
+        for kind, (label, column) in sources.items()
     }
     first, *others = kinds.values()
     held: dict[str, list[int]] = {kind: [] for kind in kinds}

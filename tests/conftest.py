@@ -226,3 +226,30 @@ def _select_for_update_names_its_tables(monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+
+
+@pytest.fixture
+def personas(
+    doctor,
+    other_doctor,
+    site_member,
+    other_site_member,
+    cpam_agent,
+    ars_staff,
+    ars_other_region,
+    staff_without_region,
+    superuser,
+) -> dict:
+    """Every persona of the permission matrices (API, pages), by name, over two regions: the user who acts."""
+    return {
+        "anonymous": None,
+        "doctor": doctor.user,
+        "other_doctor": other_doctor.user,
+        "site_member": site_member,
+        "other_site_member": other_site_member,
+        "cpam_agent": cpam_agent,
+        "ars_staff": ars_staff,
+        "ars_other_region": ars_other_region,
+        "staff_without_region": staff_without_region,
+        "superuser": superuser,
+    }

@@ -101,33 +101,8 @@ class World:
 
 
 @pytest.fixture
-def world(
-    zone,
-    site,
-    other_site,
-    doctor,
-    other_doctor,
-    site_member,
-    other_site_member,
-    cpam_agent,
-    ars_staff,
-    ars_other_region,
-    staff_without_region,
-    superuser,
-):
-    users = {
-        "anonymous": None,
-        "doctor": doctor.user,
-        "other_doctor": other_doctor.user,
-        "site_member": site_member,
-        "other_site_member": other_site_member,
-        "cpam_agent": cpam_agent,
-        "ars_staff": ars_staff,
-        "ars_other_region": ars_other_region,
-        "staff_without_region": staff_without_region,
-        "superuser": superuser,
-    }
-    return World(zone=zone, site=site, other_site=other_site, doctor=doctor, other_doctor=other_doctor, users=users)
+def world(zone, site, other_site, doctor, other_doctor, personas):
+    return World(zone=zone, site=site, other_site=other_site, doctor=doctor, other_doctor=other_doctor, users=personas)
 
 
 # --- operations: (world, client, persona) -> response ------------------------------------------------------

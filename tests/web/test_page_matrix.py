@@ -33,33 +33,8 @@ class Pages(World):
 
 
 @pytest.fixture
-def pages(
-    zone,
-    site,
-    other_site,
-    doctor,
-    other_doctor,
-    site_member,
-    other_site_member,
-    cpam_agent,
-    ars_staff,
-    ars_other_region,
-    staff_without_region,
-    superuser,
-):
-    users = {
-        "anonymous": None,
-        "doctor": doctor.user,
-        "other_doctor": other_doctor.user,
-        "site_member": site_member,
-        "other_site_member": other_site_member,
-        "cpam_agent": cpam_agent,
-        "ars_staff": ars_staff,
-        "ars_other_region": ars_other_region,
-        "staff_without_region": staff_without_region,
-        "superuser": superuser,
-    }
-    return Pages(zone=zone, site=site, other_site=other_site, doctor=doctor, other_doctor=other_doctor, users=users)
+def pages(zone, site, other_site, doctor, other_doctor, personas):
+    return Pages(zone=zone, site=site, other_site=other_site, doctor=doctor, other_doctor=other_doctor, users=personas)
 
 
 def _statement(w, suffix=""):
