@@ -222,6 +222,9 @@ def test_a_reset_link_is_never_readable_in_the_outbox(client, world):
 
 def test_a_changelist_or_a_search_of_doctors_leaves_who_what_and_how_many(agent, world):
     AccessLog.objects.all().delete()
+    doctor = world.a["missions.doctor"]
+    doctor.last_name = "Zwyssigkeit"  # a name no other generated doctor shares, nor contains
+    doctor.save(update_fields=["last_name"])
     agent.get(reverse("admin:missions_doctor_changelist"), {"q": world.a["missions.doctor"].last_name})
     [entry] = AccessLog.objects.all()
     assert entry.user == world.people["ars_a"]
