@@ -163,12 +163,6 @@ def cpam_ids(user) -> frozenset[int]:
     return scope_of(user).cpam_ids
 
 
-def region_ids(user) -> frozenset[int] | None:
-    """The regions ARS staff act for; None for a superuser (every region)."""
-    scope = scope_of(user)
-    return None if scope.national else scope.region_ids
-
-
 def ars_zones(user) -> QuerySet:
     """The zones a person watches *as the ARS* (coverage, the /ars/ dashboard): every zone for a superuser, those of
     their region(s) for ARS staff, none for anyone else — the catalogue an agent who is also a doctor or a site
@@ -351,24 +345,14 @@ VISIBILITY: dict[str, _Rule] = {
     "notifications.message": _message,
 }
 
-# Models ARS staff may read (within their region) and never write through a generic door: reference data that
-# is national, and records whose every change is a service's act (the admin shows them with actions).
-READ_ONLY_FOR_STAFF = frozenset(
-    {
-        "sites.region",
-        "sites.department",
-        "sites.epci",
-        "sites.commune",
-        "billing.flatrate",
-        "billing.statement",
-        "billing.statementline",
-        "notifications.message",
-    }
-)
 # Models ARS staff may edit in the admin (within their region), each field through a form or a service.
+# Every other model with a rule is read-only to them: national reference data, and records whose every change is
+# a service's act (statements, messages: the admin shows them with actions).
 EDITABLE_BY_STAFF = frozenset(
     {"sites.zone", "sites.hostsite", "sites.slot", "missions.doctor", "missions.booking", "billing.cpam"}
 )
+# Of those, what they may create in the admin (their region's zones, host sites and slots).
+ADDABLE_BY_STAFF = frozenset({"sites.zone", "sites.hostsite", "sites.slot"})
 
 
 def _label(model: type[Model] | str) -> str:
@@ -577,7 +561,7 @@ def admin_permissions(user, model: type[Model]) -> dict[str, bool]:
     editable = label in EDITABLE_BY_STAFF
     return {
         "view": True,
-        "add": label in {"sites.zone", "sites.hostsite", "sites.slot"},
+        "add": label in ADDABLE_BY_STAFF,
         "change": editable,
         "delete": False,
     }
@@ -595,7 +579,7 @@ def ensure_ars_group() -> Group:
         actions = ["view"]
         if label in EDITABLE_BY_STAFF:
             actions.append("change")
-        if label in {"sites.zone", "sites.hostsite", "sites.slot"}:
+        if label in ADDABLE_BY_STAFF:
             actions.append("add")
         wanted |= Q(
             content_type__app_label=app_label,

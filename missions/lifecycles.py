@@ -17,12 +17,12 @@ from core.errors import Code, RuleViolation
 from core.transitions import Lifecycle, Transition, act
 from missions import notices, signals
 from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
+from sites.lifecycles import SITE_MANAGERS_ONLY
 from sites.models import Slot
 
 D = DoctorStatus
 B = BookingStatus
 
-SITE_OR_ARS_ONLY = "Seuls les membres de ce lieu d'accueil et l'équipe ARS de sa région peuvent faire cela."
 ARS_OF_THE_REGION_ONLY = "Seule l'équipe ARS de la région de ce dossier peut faire cela."
 
 
@@ -165,7 +165,7 @@ def _tell_billing_corrected(transition: Transition) -> None:
     )
 
 
-RESPOND = allowed("booking.respond", SITE_OR_ARS_ONLY)
+RESPOND = allowed("booking.respond", SITE_MANAGERS_ONLY)
 ATTESTED = [B.COMPLETED, B.NO_SHOW]
 
 BOOKING = Lifecycle.of(
@@ -213,7 +213,7 @@ BOOKING = Lifecycle.of(
         None,
         targets=ATTESTED,
         label="attester la journée",
-        permission=allowed("booking.attest", SITE_OR_ARS_ONLY),
+        permission=allowed("booking.attest", SITE_MANAGERS_ONLY),
         stamp="attested",
         guard=_not_before_the_day,
         refusals={
