@@ -48,3 +48,12 @@ def test_an_unknown_specialty_code_gives_no_label_and_a_mode_without_equivalent_
     assert identity.specialty_code == "SM999"
     assert identity.specialty == ""
     assert identity.practice.mode == ""  # bénévole: the doctor chooses
+
+
+def test_the_return_address_is_scrubbed_from_log_lines():
+    from accounts.log_scrubbing import scrub
+
+    line = '"GET /compte/pro-sante-connect/retour/?state=Abc123&code=s3cr3t-c0de HTTP/1.1" 302'
+    assert "s3cr3t-c0de" not in scrub(line)
+    assert "Abc123" not in scrub(line)
+    assert scrub(line).startswith('"GET /compte/pro-sante-connect/retour/?[masqué] HTTP/1.1"')
