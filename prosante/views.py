@@ -72,6 +72,8 @@ def start(request: HttpRequest) -> HttpResponse:
     target = request.GET.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         request.session[SESSION_NEXT] = target
+    else:
+        request.session.pop(SESSION_NEXT, None)  # not a previous attempt's
     try:
         return client.authorization_redirect(request, callback_url())
     except client.ProviderUnavailable:

@@ -102,6 +102,13 @@ def test_a_next_to_another_site_is_ignored(client, psc, doctor):
     assert response["Location"] == "/compte/"
 
 
+def test_the_next_of_an_abandoned_attempt_is_not_reused(client, psc, doctor):
+    psc.person = psc_claims(doctor.rpps)
+    client.get("/compte/pro-sante-connect/?next=/medecin/missions/")  # abandoned at PSC
+    response = log_in_with_psc(client)
+    assert response["Location"] == "/compte/"
+
+
 def test_the_session_ends_like_the_others_when_credentials_are_revoked(client, psc, doctor):
     psc.person = psc_claims(doctor.rpps)
     log_in_with_psc(client)
