@@ -36,6 +36,8 @@ from joserfc.jws import JWSRegistry
 log = logging.getLogger(__name__)
 
 SCOPE = "openid scope_all"
+# The only level PSC knows, and the one the ANS's own connector demands back in the ID token's `acr`
+# (ansforge/keycloak-prosanteconnect, EidasLevel.java: EIDAS1; ProSanteConnectIdentityProvider.getFederatedIdentity).
 ACR = "eidas1"
 # How long the provider's discovery document and keys are trusted before being read again.
 METADATA_TTL_SECONDS = 3600

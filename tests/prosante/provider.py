@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import OAuth2Error, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode
@@ -348,7 +348,11 @@ class LocalProSanteConnect:
 
         @app.get(f"{REALM_PATH}/protocol/openid-connect/auth")
         def authorize():
-            return server.create_authorization_response(grant_user=provider.person)
+            try:
+                grant = server.get_consent_grant(end_user=provider.person)
+            except OAuth2Error as error:
+                return jsonify(dict(error.get_body())), error.status_code
+            return server.create_authorization_response(grant=grant, grant_user=provider.person)
 
         @app.post(f"{REALM_PATH}/protocol/openid-connect/token")
         def token():
