@@ -26,6 +26,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"(?i)\b((?:{_SECRET_KEYS})\s*[=:]\s*)(?!\[masqué\])[^\s&'\",;]+"), rf"\1{MASK}"),
     # Password-reset links: /mot-de-passe/nouveau/<uidb64>/<token>/ (and Django's default /reset/<uid>/<token>/)
     (re.compile(r"(/(?:mot-de-passe/nouveau|reset)/[^/\s]+/)[^/\s]+"), rf"\1{MASK}"),
+    # Pro Santé Connect's return carries a one-time authorization code and the state in its query string.
+    (re.compile(r"(/pro-sante-connect/retour/\?)[^\s'\"]+"), rf"\1{MASK}"),
     # The iCal feed and the invitation links carry a bearer token in their path.
     (re.compile(r"(/(?:calendrier|invitation)/)[A-Za-z0-9_\-]{16,}"), rf"\1{MASK}"),
 ]

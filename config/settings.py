@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "sites",
     "missions",
     "billing",
+    "prosante",
     "notifications",
     "operations",
 ]
@@ -251,6 +252,14 @@ CONFIRM_REMINDER_DAYS = env_int("CONFIRM_REMINDER_DAYS", 3)
 # R8: who pays the flat rate. "doctor" = the CPAM of the doctor's main practice (CPAM de rattachement).
 FLAT_RATE_PAYER = env_str("FLAT_RATE_PAYER", "doctor")
 
+# --- Pro Santé Connect (prosante/): OpenID Connect login of health professionals -------------------------------
+# The client the ARS (or its operator) obtains through the ANS enrolment (README « Pro Santé Connect »). Without all
+# three, the button is hidden and the pages answer 404: password login is unchanged.
+PSC_CLIENT_ID = env_str("PSC_CLIENT_ID")
+PSC_CLIENT_SECRET = env_str("PSC_CLIENT_SECRET")
+PSC_DISCOVERY_URL = env_str("PSC_DISCOVERY_URL")
+PSC_TIMEOUT_SECONDS = env_int("PSC_TIMEOUT_SECONDS", 10)
+
 # --- Internationalisation ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr-fr"
 LANGUAGES = [("fr", "Français")]
@@ -358,6 +367,8 @@ MIDDLEWARE.insert(
 )
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
+# The « S'identifier avec Pro Santé Connect » button on the login and registration pages, when configured.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("prosante.context_processors.pro_sante_connect")
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # Request bodies: 1 MB at most (nothing we accept comes near; the zones CSV is loaded from the command line).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)

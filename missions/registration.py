@@ -26,7 +26,8 @@ DEFAULT_SPECIALTY = "Médecine générale"
 @dataclass(frozen=True)
 class Registration:
     email: str
-    password: str = field(repr=False)
+    # None: no password (the account opens through Pro Santé Connect only; Django stores an unusable password).
+    password: str | None = field(repr=False)
     first_name: str
     last_name: str
     rpps: str
@@ -68,11 +69,12 @@ class Registration:
             errors["first_name"] = ["Le prénom est obligatoire."]
         if not last_name:
             errors["last_name"] = ["Le nom est obligatoire."]
-        try:
-            user = get_user_model()(email=email, first_name=self.first_name, last_name=self.last_name)
-            validate_password(self.password, user)
-        except ValidationError as exc:
-            errors["password"] = exc.messages
+        if self.password is not None:
+            try:
+                user = get_user_model()(email=email, first_name=self.first_name, last_name=self.last_name)
+                validate_password(self.password, user)
+            except ValidationError as exc:
+                errors["password"] = exc.messages
         zones = tuple(self.zones)
         if any(not zone.active for zone in zones):
             errors["zones"] = ["Une des zones choisies n'est plus ouverte à la mission."]

@@ -100,6 +100,10 @@ PAGES = {
     "sites:publish": lambda w, c: c.get("/lieu/creneaux/publier/"),
     # ARS
     "missions:ars_dashboard": lambda w, c: c.get("/ars/"),
+    # Pro Santé Connect: absent (404) unless configured, as in these tests (tests/prosante/ configure it)
+    "prosante:start": lambda w, c: c.get("/compte/pro-sante-connect/"),
+    "prosante:callback": lambda w, c: c.get("/compte/pro-sante-connect/retour/"),
+    "prosante:register": lambda w, c: c.get("/medecin/inscription/pro-sante-connect/"),
 }
 
 # fmt: off
@@ -152,6 +156,9 @@ MATRIX = [
     ("missions:host_attest",                   302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("sites:publish",                          302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:ars_dashboard",                 302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("prosante:start",                         404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
+    ("prosante:callback",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
+    ("prosante:register",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
 ]
 # fmt: on
 
