@@ -26,6 +26,7 @@ from directory.extraction import DOCTOR_PROFESSION_CODE
 from directory.models import DirectoryEntry, DirectoryLoad
 
 QUALIFIERS = ("specialiste en ", "qualifie en ", "specialite ")
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})  # no decomposition of their own (« Œuvre », « Lætitia »)
 
 
 class Registered(Protocol):
@@ -40,7 +41,7 @@ class Registered(Protocol):
 def normalized(text: str) -> str:
     """Lower case, no accents, words separated by one space: « Jean-Loïc D'Arc » → « jean loic d arc »."""
     decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().translate(LIGATURES)
     return " ".join(re.split(r"[^0-9a-z]+", plain)).strip()
 
 
