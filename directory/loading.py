@@ -153,7 +153,7 @@ def _stage_build_swap(cursor, rows, tally, progress, name, size, started) -> tup
         cursor.execute(f"CREATE TABLE {NEXT_TABLE} (LIKE {ENTRY_TABLE} INCLUDING ALL)")
         cursor.execute(
             f"INSERT INTO {NEXT_TABLE} ({ENTRY_COLUMNS_SQL}) "
-            f"SELECT DISTINCT {ENTRY_COLUMNS_SQL} FROM {STAGING_TABLE} ORDER BY rpps"
+            f"SELECT DISTINCT {ENTRY_COLUMNS_SQL} FROM {STAGING_TABLE} ORDER BY {ENTRY_COLUMNS_SQL}"
         )
         entries = cursor.rowcount
         cursor.execute(f"SELECT count(DISTINCT rpps) FROM {NEXT_TABLE}")
@@ -221,7 +221,7 @@ def _load_batched(
         cursor.execute(f"DELETE FROM {ENTRY_TABLE}")
         cursor.execute(
             f"INSERT INTO {ENTRY_TABLE} ({ENTRY_COLUMNS_SQL}) "
-            f"SELECT DISTINCT {ENTRY_COLUMNS_SQL} FROM {STAGING_TABLE} ORDER BY rpps"
+            f"SELECT DISTINCT {ENTRY_COLUMNS_SQL} FROM {STAGING_TABLE} ORDER BY {ENTRY_COLUMNS_SQL}"
         )
         cursor.execute(f"SELECT count(*), count(DISTINCT rpps) FROM {ENTRY_TABLE}")
         entries, persons = cursor.fetchone()
