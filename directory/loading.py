@@ -12,6 +12,7 @@ one transaction (immediate transactions serialise writers; readers keep their sn
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -172,10 +173,9 @@ def _index_shapes(cursor, table: str) -> dict[str, str]:
     cursor.execute(
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [table]
     )
+    # « CREATE UNIQUE INDEX directory_entry_pkey ON public.directory_entry USING btree (id) » → « … ON T USING … »
     return {
-        index: definition.replace(f" {index} ", " ")
-        .replace(f" ON public.{table} ", " ON T ")
-        .replace(f" ON {table} ", " ON T ")
+        index: re.sub(r" ON \S+ USING ", " ON T USING ", definition.replace(f" {index} ", " ", 1))
         for index, definition in cursor.fetchall()
     }
 

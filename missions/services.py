@@ -114,7 +114,7 @@ def validate_doctor(doctor: Doctor, *, by: User, reason: str = "") -> Doctor:
     name or specialty: directory.check), ARS staff may still validate, but say why: the reason is kept as the
     status reason and in the history. Without a directory loaded, nothing is asked."""
     reason = (reason or "").strip()
-    if not reason:
+    if not reason and DOCTOR.can(doctor, "validate"):  # from another state, the act's own refusal says why
         REVIEW(by, doctor)  # who may not validate learns nothing of the directory
         verdict = rpps_check(doctor)
         if not verdict.clean:

@@ -118,6 +118,16 @@ def test_who_may_not_validate_learns_nothing_of_the_directory(directory, applica
     assert "annuaire" not in refused.value.message
 
 
+def test_a_doctor_who_cannot_be_validated_is_told_so_not_asked_a_reason(directory, zone, ars_staff):
+    rejected = f.DoctorFactory(rejected=True, zones=[zone])
+    directory(line(with_luhn_key("1000088000"), "AUTRE", "Personne"))
+
+    with pytest.raises(RuleViolation) as refused:
+        services.validate_doctor(rejected, by=ars_staff)
+
+    assert refused.value.code == Code.INVALID_TRANSITION
+
+
 # --- the API ---------------------------------------------------------------------------------------------------
 
 
