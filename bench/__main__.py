@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--duration", type=float, default=15.0, help="seconds measured per load scenario")
     parser.add_argument(
-        "--only", default="", help="comma-separated: ceiling,search,booking,race,statement,coverage,admin"
+        "--only",
+        default="",
+        help="comma-separated: ceiling,search,booking,race,statement,coverage,admin,directory",
     )
     parser.add_argument(
         "--job-timeout", type=float, default=600, help="seconds an export may take before it is stopped"
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM (timeout, Ctrl-C from make) unwinds normally, so gunicorn is stopped by the `finally` blocks.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    from bench.environ import ROOT, ensure_database, setup_django
+    from bench.environ import ensure_database, setup_django
 
     started = time.perf_counter()
     ensure_database()
@@ -86,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.scenarios import Bench, save, table
+    from bench.scenarios import OFFLINE, Bench, table
     from bench.seed import check_invariants, load_meta, seed
 
     print("Bench database:", connection.settings_dict["NAME"], "— migrating …", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
+    only = {x.strip() for x in args.only.split(",") if x.strip()} or None
+    if only and only <= set(OFFLINE) and args.command == "run":
+        return offline(only, args, started)
     with connection.cursor() as cursor:
         meta = load_meta(cursor)
     today = date.today()
@@ -123,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         log=lambda line: print(line, flush=True),
     )
-    only = {x.strip() for x in args.only.split(",") if x.strip()} or None
     rows = bench.run_all(only)
     after = neighbours()
 
@@ -143,10 +147,43 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(text)
+    write_results(text, rows, meta)
+    return 0
+
+
+def write_results(text: str, rows: list, meta: dict) -> None:
+    from bench.environ import ROOT
+    from bench.scenarios import save
+
     results = Path(ROOT) / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     (results / "last.txt").write_text(text + "\n", encoding="utf-8")
     save(rows, meta, results / "last.json")
+
+
+def offline(only: set[str], args: argparse.Namespace, started: float) -> int:
+    """Scenarios that need neither the national data set nor the server (`--only directory`)."""
+    from bench.scenarios import Bench, table
+
+    before = neighbours()
+    meta: dict = {"bookers": [], "scale": None}
+    bench = Bench(meta, port=args.port or free_port(), duration=args.duration, log=lambda line: print(line, flush=True))
+    rows = bench.run_all(only)
+    after = neighbours()
+    text = "\n".join(
+        [
+            f"Bench of {date.today()} on {os.cpu_count()} cores: {', '.join(sorted(only))} (no data set, no server)",
+            "",
+            table(rows),
+            "",
+            "Also running at the start: " + ("; ".join(before) or "nothing notable"),
+            "Also running at the end: " + ("; ".join(after) or "nothing notable"),
+            f"Total time: {time.perf_counter() - started:.0f} s",
+        ]
+    )
+    print()
+    print(text)
+    write_results(text, rows, meta)
     return 0
 
 

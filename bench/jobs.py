@@ -5,6 +5,8 @@
     python -m bench.jobs export FORMAT STMT_ID    → build the CSV (streamed), XLSX or PDF of a statement, timed
     python -m bench.jobs export-sql STMT_ID       → the SQL of the CSV export's query (for COPY beside it)
     python -m bench.jobs booking-sql DOCTOR SLOT  → the SQL statements of one booking transaction, rolled back
+    python -m bench.jobs directory-file PATH N    → write a synthetic RPPS extraction of N lines (bench.directory)
+    python -m bench.jobs directory-load PATH      → load it as the RPPS directory (directory.loading), timed
 
 Each prints one JSON object. The process runs with the bench environment (bench.environ.bench_env).
 """
@@ -155,6 +157,40 @@ def booking_sql(doctor_id: int, slot_id: int) -> dict:
     return {"count": len(captured), "sql": captured}
 
 
+def directory_file(path: str, lines: int) -> dict:
+    from pathlib import Path
+
+    from bench.directory import write_extraction
+
+    started = time.perf_counter()
+    out = write_extraction(Path(path), lines)
+    return {**out, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def directory_load(path: str) -> dict:
+    """The command's own work (directory.loading.load_directory), in this fresh process: its peak RSS is the load's."""
+    from pathlib import Path
+
+    from directory.loading import load_directory
+
+    rss_before = current_rss_mb()
+    started = time.perf_counter()
+    report = load_directory(Path(path))
+    seconds = time.perf_counter() - started
+    load = report.load
+    return {
+        "seconds": round(seconds, 2),
+        "lines": load.lines,
+        "rpps_lines": load.rpps_lines,
+        "entries": load.entries,
+        "persons": load.persons,
+        "bytes": load.file_bytes,
+        "lines_per_second": round(load.lines / seconds),
+        "peak_rss_mb": round(rss_mb(), 1),
+        "rss_before_mb": round(rss_before, 1),
+    }
+
+
 class _Rollback(Exception):
     pass
 
@@ -174,6 +210,10 @@ def main(argv: list[str]) -> None:
         out = export_sql(int(args[0]))
     elif command == "booking-sql":
         out = booking_sql(int(args[0]), int(args[1]))
+    elif command == "directory-file":
+        out = directory_file(args[0], int(args[1]))
+    elif command == "directory-load":
+        out = directory_load(args[0])
     else:
         raise SystemExit(f"unknown job {command}")
     json.dump(out, sys.stdout, default=str)

@@ -30,6 +30,10 @@ import psycopg
 from bench.environ import ROOT, bench_env, database_url, python
 
 PGBENCH_SCRIPT = ROOT / "bench" / "pgbench" / "booking.sql"
+# Scenarios against the served application (gunicorn started for them), then those that need no server.
+SERVED = ("ceiling", "search", "booking", "race", "statement", "coverage", "admin")
+OFFLINE = ("directory",)
+DIRECTORY_LINES = int(os.environ.get("BENCH_DIRECTORY_LINES", "1000000"))
 
 
 @dataclass
@@ -342,25 +346,45 @@ class Bench:
     # --- scenarios ---
 
     def run_all(self, only: set[str] | None = None) -> list[Row]:
-        scenarios = [
-            ("ceiling", self.scenario_ceiling),
-            ("search", self.scenario_search),
-            ("booking", self.scenario_booking),
-            ("race", self.scenario_race),
-            ("statement", self.scenario_statement),
-            ("coverage", self.scenario_coverage),
-            ("admin", self.scenario_admin),
-        ]
+        served = [key for key in SERVED if not only or key in only]
         try:
-            self.server.start()
-            self.prime()
-            for key, fn in scenarios:
-                if only and key not in only:
-                    continue
-                self.guarded(key, fn)
+            if served:
+                self.server.start()
+                self.prime()
+            for key in served:
+                self.guarded(key, getattr(self, f"scenario_{key}"))
         finally:
             self.server.stop()
+        for key in OFFLINE:
+            if not only or key in only:
+                self.guarded(key, getattr(self, f"scenario_{key}"))
         return self.rows
+
+    def scenario_directory(self) -> list[Row]:
+        """`manage.py load_rpps_directory`'s work on a generated extraction of a million lines (bench.directory),
+        in its own process: the issue's target is under 2 minutes per million lines, in bounded memory."""
+        with tempfile.TemporaryDirectory(prefix="bench-rpps-") as folder:
+            path = Path(folder) / "PS_LibreAcces_Personne_activite_000000000000.txt"
+            made = run_json(["bench.jobs", "directory-file", str(path), str(DIRECTORY_LINES)], timeout=1800)
+            self.log(f"  generated {made['lines']} lines, {made['bytes'] / 1e6:.0f} MB in {made['seconds']} s")
+            out = run_json(["bench.jobs", "directory-load", str(path)], timeout=1800)
+        per_million = out["seconds"] * 1_000_000 / max(out["lines"], 1)
+        return [
+            Row(
+                name=f"RPPS directory load ({out['lines']} lines, {out['bytes'] / 1e6:.0f} MB), in process",
+                seconds=out["seconds"],
+                throughput=out["lines_per_second"],
+                peak_mb=out["peak_rss_mb"],
+                target="< 120 s per million lines",
+                ok=per_million < 120,
+                note=(
+                    f"{out['lines_per_second']} lines/s, {per_million:.0f} s per million; {out['persons']} persons, "
+                    f"{out['entries']} entries; RSS before the load {out['rss_before_mb']} MB"
+                ),
+                load=load_average(),
+                extra=out,
+            )
+        ]
 
     def prime(self) -> None:
         """Warm every worker (imports, templates, connections) before anything is measured."""

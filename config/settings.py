@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "api",
+    "directory",
     "sites",
     "missions",
     "billing",

@@ -16,6 +16,8 @@ class Code(StrEnum):
     DATE_IN_PAST = "date_in_past"
     BEYOND_HORIZON = "beyond_horizon"
     ZONE_NOT_COVERED = "zone_not_covered"
+    # doctors: the RPPS directory disagrees with the application (directory.check), so validating needs a reason
+    RPPS_MISMATCH_REASON_REQUIRED = "rpps_mismatch_reason_required"
     # lifecycles
     INVALID_TRANSITION = "invalid_transition"
     ATTESTATION_TOO_EARLY = "attestation_too_early"

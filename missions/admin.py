@@ -16,12 +16,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import authority
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from config.admin_scale import ProbedDatesAdminMixin
 from core.errors import RuleViolation
+from directory.check import RppsCheck, check_many
 from missions import services
 from missions.models import Availability, Booking, Doctor
 from missions.queries import active_bookings_count
@@ -47,6 +49,16 @@ class OptionalReasonForm(forms.Form):
         label="Motif (facultatif)",
         max_length=500,
         required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class ValidationReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif de la validation malgré l'écart avec l'annuaire RPPS",
+        max_length=500,
+        required=False,
+        help_text="Obligatoire pour un dossier qui ne concorde pas avec l'annuaire ; conservé dans l'historique.",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
@@ -106,8 +118,10 @@ def apply_with_form(
     title: str,
     call: Callable[[Any, dict[str, Any]], Any],
     done: str,
+    notes: Callable[[Any], str] | None = None,
 ) -> TemplateResponse | None:
-    """An action in two steps: a page asking for the form (a reason, an attestation), then the service calls."""
+    """An action in two steps: a page asking for the form (a reason, an attestation), then the service calls.
+    `notes(obj)` says something of each object on that page (the RPPS check of a doctor to validate)."""
     if "apply" in request.POST:
         form = form_class(request.POST)
         if form.is_valid():
@@ -120,6 +134,7 @@ def apply_with_form(
         "title": title,
         "form": form,
         "objects": list(queryset),
+        "items": [(obj, notes(obj) if notes else "") for obj in queryset],
         "opts": modeladmin.model._meta,
         "action": request.POST.get("action", ""),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -128,6 +143,18 @@ def apply_with_form(
 
 
 # --- doctors -------------------------------------------------------------------------------------------------
+
+
+def rpps_check_html(verdict: RppsCheck) -> str:
+    """The check as ARS staff read it: a badge, what differs, and which directory said so."""
+    problems = format_html_join("", "<li>{}</li>", ((p,) for p in verdict.problems))
+    return format_html(
+        '<p><strong class="rpps-check rpps-check--{}">{}</strong> <span class="help">({})</span></p>{}',
+        verdict.badge,
+        verdict.headline,
+        verdict.source,
+        format_html("<ul>{}</ul>", problems) if verdict.problems else "",
+    )
 
 
 BOOKING_COLUMNS: tuple[str, ...] = ("date", "period", "slot", "status", "late_cancellation", "consultations")
@@ -183,6 +210,7 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "practice_department",
         "billing_number_recorded_at",
         "cps_followup_sent_at",
+        "rpps_check",
     ]
     exclude = ["ical_token"]
     fieldsets = [
@@ -202,6 +230,7 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                 ]
             },
         ),
+        ("Annuaire RPPS", {"fields": ["rpps_check"]}),
         (
             "Dossier",
             {
@@ -250,14 +279,29 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         obj.practice_department_id = obj.practice_commune.department_id
         super().save_model(request, obj, form, change)
 
+    @admin.display(description="vérification dans l'annuaire RPPS")
+    def rpps_check(self, doctor: Doctor) -> str:
+        return rpps_check_html(check_many([doctor])[doctor.rpps])
+
     @admin.action(description="Valider les dossiers sélectionnés", permissions=["service"])
     def validate(self, request, queryset):
-        apply_each(
+        """In one step when the RPPS directory agrees with every application; otherwise a page shows each check
+        and asks the reason for validating in spite of the difference (missions.services.validate_doctor)."""
+        doctors = list(queryset)
+        checks = check_many(doctors)
+        done = "{count} dossier(s) validé(s) : le CDOM et la CPAM sont prévenus."
+        if "apply" not in request.POST and all(checks[d.rpps].clean for d in doctors):
+            apply_each(self, request, queryset, lambda doctor: services.validate_doctor(doctor, by=request.user), done)
+            return None
+        return apply_with_form(
             self,
             request,
             queryset,
-            lambda doctor: services.validate_doctor(doctor, by=request.user),
-            "{count} dossier(s) validé(s) : le CDOM et la CPAM sont prévenus.",
+            form_class=ValidationReasonForm,
+            title="Valider des dossiers (vérification dans l'annuaire RPPS)",
+            call=lambda doctor, data: services.validate_doctor(doctor, by=request.user, reason=data["reason"]),
+            done=done,
+            notes=lambda doctor: checks[doctor.rpps].summary,
         )
 
     @admin.action(description="Suspendre les médecins sélectionnés", permissions=["service"])

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from directory.check import check as rpps_check
 from missions.models import Booking, Doctor
 from notifications.notices import Notice
 from sites.models import Region, SiteMembership, Slot
@@ -73,7 +74,13 @@ class DoctorRegistered(DoctorNotice):
 
 @dataclass
 class DoctorRegisteredArs(DoctorRegistered):
+    """To the ARS: the new application, with what the RPPS directory says of it (found or not, doctor or not,
+    name and specialty). The applicant is told nothing of the directory (missions.services.register_doctor)."""
+
     kind = "doctor_registered_ars"
+
+    def context(self) -> dict[str, Any]:
+        return {**super().context(), "rpps_check": rpps_check(self.doctor)}
 
     def recipients(self) -> list[str]:
         return ars_recipients(self.doctor.practice_commune.department.region_id)

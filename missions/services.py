@@ -20,9 +20,10 @@ from django.utils import timezone
 from accounts.authority import is_ars_staff, require
 from accounts.models import User
 from accounts.notices import AccountExists
-from core.errors import NotAllowed, RuleViolation
+from core.errors import Code, NotAllowed, RuleViolation
 from core.history import set_history_user
-from missions.lifecycles import BOOKING, DOCTOR
+from directory.check import check as rpps_check
+from missions.lifecycles import BOOKING, DOCTOR, REVIEW
 from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.notices import BookingRequested as BookingRequestedNotice
 from missions.notices import (
@@ -106,9 +107,23 @@ def _tell_owner_of_taken_address(email: str, rpps: str) -> None:
     AccountExists(user, day=timezone.localdate()).send()
 
 
-def validate_doctor(doctor: Doctor, *, by: User) -> Doctor:
-    """ARS staff validate an application: the doctor may book; CDOM and CPAM are told (billing listens)."""
-    return DOCTOR.run(doctor, "validate", by=by)
+def validate_doctor(doctor: Doctor, *, by: User, reason: str = "") -> Doctor:
+    """ARS staff validate an application: the doctor may book; CDOM and CPAM are told (billing listens).
+
+    When the RPPS directory in force does not agree with the application (number unknown, not a doctor, another
+    name or specialty: directory.check), ARS staff may still validate, but say why: the reason is kept as the
+    status reason and in the history. Without a directory loaded, nothing is asked."""
+    reason = (reason or "").strip()
+    if not reason and DOCTOR.can(doctor, "validate"):  # from another state, the act's own refusal says why
+        REVIEW(by, doctor)  # who may not validate learns nothing of the directory
+        verdict = rpps_check(doctor)
+        if not verdict.clean:
+            raise RuleViolation(
+                Code.RPPS_MISMATCH_REASON_REQUIRED,
+                f"Ce dossier ne concorde pas avec l'annuaire RPPS ({' ; '.join(verdict.problems)}) : indiquez le "
+                "motif de la validation malgré cet écart.",
+            )
+    return DOCTOR.run(doctor, "validate", by=by, reason=reason)
 
 
 def reject_doctor(doctor: Doctor, *, by: User, reason: str) -> Doctor:

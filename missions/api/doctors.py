@@ -161,11 +161,18 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(DoctorSerializer(self.get_queryset().get(user=request.user)).data)
 
     @extend_schema(
-        summary="Valider un dossier", request=None, responses={200: DoctorSerializer, 409: DOCTOR_TRANSITION}
+        summary="Valider un dossier",
+        description=(
+            "Quand l'annuaire RPPS chargé ne concorde pas avec le dossier (n° inconnu, pas médecin, nom ou "
+            "spécialité différents), le motif (`reason`) est obligatoire : sans lui, 409 "
+            "`rpps_mismatch_reason_required`."
+        ),
+        request=DoctorDecisionSerializer,
+        responses={200: DoctorSerializer, 409: conflict("invalid_transition", "rpps_mismatch_reason_required")},
     )
     @action(detail=True, methods=["post"])
     def validate(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(services.validate_doctor, with_reason=False)
+        return self._decide(services.validate_doctor)
 
     @extend_schema(
         summary="Refuser un dossier",

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accounts.audit import record_bulk_read
 from accounts.authority import ars_zones, visible
+from directory.check import check_many
 from missions.models import Booking, Doctor
 from missions.queries import CoverageRow, coverage, next_months
 from missions.views.access import ars_space
@@ -201,6 +202,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     shown = {name: list(rows[:LIST_LIMIT]) for name, rows in listed.items()}
     # The page names doctors (applications, and the doctors of the bookings listed): one row in the access log.
     record_bulk_read(request, object_type="missions.doctor", count=sum(len(rows) for rows in shown.values()))
+    # Each application beside what the RPPS directory says of it (two queries for the 50 of them).
+    checks = check_many(shown["awaiting"])
+    awaiting_checked = [(doctor, checks[doctor.rpps]) for doctor in shown["awaiting"]]
     return render(
         request,
         "ars/dashboard.html",
@@ -211,6 +215,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "month_totals": month_totals,
             "chart": chart,
             **shown,
+            "awaiting_checked": awaiting_checked,
             "confirm_days": settings.CONFIRM_REMINDER_DAYS,
             "late_days": LATE_CANCELLATIONS_DAYS,
             "admin_doctors": _admin_changelist("doctor"),
