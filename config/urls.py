@@ -9,4 +9,5 @@ urlpatterns = [
     path("cpam/", include("billing.urls")),
     path("", include("missions.urls")),
     path("", include("sites.urls")),
+    path("", include("planning.urls")),
 ]
