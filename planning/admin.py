@@ -38,6 +38,9 @@ class PlanAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
+        return False  # a plan is the trail of what was proposed and sent
+
     @admin.display(description="propositions")
     def proposed_lines(self, plan: Plan) -> int:
         return plan.figures.get("proposed_lines", 0)
