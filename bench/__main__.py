@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--duration", type=float, default=15.0, help="seconds measured per load scenario")
     parser.add_argument(
-        "--only", default="", help="comma-separated: ceiling,search,booking,race,statement,coverage,admin"
+        "--only", default="", help="comma-separated: ceiling,search,booking,race,statement,coverage,admin,planning"
     )
     parser.add_argument(
         "--job-timeout", type=float, default=600, help="seconds an export may take before it is stopped"

@@ -5,6 +5,7 @@
     python -m bench.jobs export FORMAT STMT_ID    → build the CSV (streamed), XLSX or PDF of a statement, timed
     python -m bench.jobs export-sql STMT_ID       → the SQL of the CSV export's query (for COPY beside it)
     python -m bench.jobs booking-sql DOCTOR SLOT  → the SQL statements of one booking transaction, rolled back
+    python -m bench.jobs planning MONTH           → every region's plan of MONTH, optimiser and greedy, rolled back
 
 Each prints one JSON object. The process runs with the bench environment (bench.environ.bench_env).
 """
@@ -159,6 +160,91 @@ class _Rollback(Exception):
     pass
 
 
+def planning(month: str, share: float = 0.5, seed: int = 18) -> dict:
+    """Plan every region for `month` with the optimiser and the greedy baseline, side by side, timed.
+
+    The national data set holds no availability (bench/seed.py): `share` of the validated doctors declare three
+    days of the month each (seeded: the same ones every run), inside a transaction rolled back at the end, so the
+    database is left as it was. Each region is read (planning.problem) and solved on its own, as a plan is."""
+    import random
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from missions.models import Availability, Doctor
+    from planning.problem import read_problem
+    from planning.services import figures, solve
+    from sites.models import Region
+
+    first = date.fromisoformat(month)
+    days = [d for d in range(1, 29) if date(first.year, first.month, d) >= timezone.localdate()]
+    rng = random.Random(seed)
+    out: dict = {"month": month, "regions": []}
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            doctors = list(Doctor.objects.filter(status=Doctor.Status.VALIDATED).values_list("pk", flat=True))
+            rows = []
+            for pk in doctors:
+                if rng.random() >= share:
+                    continue
+                for d in rng.sample(days, min(3, len(days))):
+                    period = rng.choices(["full_day", "morning", "afternoon"], [0.7, 0.15, 0.15])[0]
+                    rows.append(Availability(doctor_id=pk, date=date(first.year, first.month, d), period=period))
+            Availability.objects.bulk_create(rows, batch_size=5000)
+            out["availability_rows"] = len(rows)
+            out["availability_seconds"] = round(time.perf_counter() - started, 2)
+            from ortools.sat.python import cp_model  # noqa: F401 - imported once, untimed (about a second)
+
+            total = time.perf_counter()
+            for region in Region.objects.order_by("code"):
+                t0 = time.perf_counter()
+                problem = read_problem(region, first)
+                read = time.perf_counter() - t0
+                best, baseline = solve(problem)
+                result = figures(problem, best, baseline)
+                target = result["target_units"] or 1
+                out["regions"].append(
+                    {
+                        "region": f"{region.code} {region.name}",
+                        "zones": len(problem.zones),
+                        "slots": len(problem.slots),
+                        "doctors": len(problem.doctors),
+                        "pairs": best.pairs,
+                        "parts": best.parts,
+                        "read_seconds": round(read, 3),
+                        "target_units": result["target_units"],
+                        "booked_units": result["booked_units"],
+                        "opt": {
+                            "covered": round((result["booked_units"] + result["proposed_units"]) / target, 4),
+                            "proposed_units": result["proposed_units"],
+                            "under_target": result["zones_short_after"],
+                            "doctors_used": result["doctors_used"],
+                            "seconds": round(read + best.seconds, 3),
+                            "status": best.status,
+                        },
+                        "greedy": {
+                            "covered": round((result["booked_units"] + result["greedy"]["proposed_units"]) / target, 4),
+                            "proposed_units": result["greedy"]["proposed_units"],
+                            "under_target": _short_after(problem, baseline),
+                            "doctors_used": result["greedy"]["doctors_used"],
+                            "seconds": round(read + baseline.seconds, 3),
+                        },
+                    }
+                )
+            out["country_seconds"] = round(time.perf_counter() - total, 2)
+            raise _Rollback
+    except _Rollback:
+        pass
+    out["peak_rss_mb"] = round(rss_mb(), 1)
+    return out
+
+
+def _short_after(problem, solution) -> int:
+    covered = solution.covered_units(problem)
+    return sum(1 for z in problem.zones if z.need_units > covered.get(z.id, 0))
+
+
 def main(argv: list[str]) -> None:
     from bench.environ import setup_django
 
@@ -174,6 +260,8 @@ def main(argv: list[str]) -> None:
         out = export_sql(int(args[0]))
     elif command == "booking-sql":
         out = booking_sql(int(args[0]), int(args[1]))
+    elif command == "planning":
+        out = planning(args[0])
     else:
         raise SystemExit(f"unknown job {command}")
     json.dump(out, sys.stdout, default=str)
