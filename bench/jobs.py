@@ -14,7 +14,7 @@ import json
 import resource
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 
 
 def rss_mb() -> float:
@@ -160,18 +160,20 @@ class _Rollback(Exception):
     pass
 
 
-def planning(month: str, share: float = 0.5, seed: int = 18) -> dict:
+def planning(month: str, share: float = 0.2, release: float = 0.8, seed: int = 18) -> dict:
     """Plan every region for `month` with the optimiser and the greedy baseline, side by side, timed.
 
-    The national data set holds no availability (bench/seed.py): `share` of the validated doctors declare three
-    days of the month each (seeded: the same ones every run), inside a transaction rolled back at the end, so the
-    database is left as it was. Each region is read (planning.problem) and solved on its own, as a plan is."""
+    The national data set is a month already booked (every zone over its target) and holds no availability
+    (bench/seed.py). So, inside a transaction rolled back at the end (the database is left as it was): the plan is
+    made as an ARS makes it, before most doctors booked — `release` of the month's active bookings are set aside
+    (cancelled) — and `share` of the validated doctors declare three days of the month each (seeded: the same
+    ones every run). Each region is then read (planning.problem) and solved on its own, as a plan is."""
     import random
 
     from django.db import transaction
     from django.utils import timezone
 
-    from missions.models import Availability, Doctor
+    from missions.models import Availability, Booking, Doctor
     from planning.problem import read_problem
     from planning.services import figures, solve
     from sites.models import Region
@@ -183,6 +185,16 @@ def planning(month: str, share: float = 0.5, seed: int = 18) -> dict:
     try:
         with transaction.atomic():
             started = time.perf_counter()
+            month_bookings = Booking.objects.filter(
+                date__gte=first,
+                date__lt=(first + timedelta(days=32)).replace(day=1),
+                status__in=Booking.ACTIVE_STATUSES,
+            )
+            ids = sorted(month_bookings.values_list("pk", flat=True))
+            set_aside = [pk for pk in ids if rng.random() < release]
+            for i in range(0, len(set_aside), 5000):
+                Booking.objects.filter(pk__in=set_aside[i : i + 5000]).update(status=Booking.Status.CANCELLED)
+            out["bookings_set_aside"] = len(set_aside)
             doctors = list(Doctor.objects.filter(status=Doctor.Status.VALIDATED).values_list("pk", flat=True))
             rows = []
             for pk in doctors:

@@ -857,6 +857,7 @@ def planning_rows(out: dict) -> list[Row]:
             ok=out["country_seconds"] < 120 and out["peak_rss_mb"] < 1024,
             note=(
                 f"optimiser fills more zone-days than greedy in {strictly} of {len(out['regions'])} regions; "
+                f"{out['bookings_set_aside']} of the month's bookings set aside and "
                 f"{out['availability_rows']} availabilities generated (rolled back)"
             ),
             extra={"planning_country": True},
