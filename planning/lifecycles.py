@@ -31,6 +31,9 @@ PLAN = Lifecycle.of(
         refusals=DRAFT_ONLY,
     ),
     act("discard", [P.DRAFT], P.DISCARDED, label="abandonner le planning", permission=REVIEW, stamp="discarded"),
+    # A new proposal for the same region and month replaces the draft: propose_plan has asked who may propose
+    # (`by` is None when the scheduled job proposes).
+    act("replace", [P.DRAFT], P.DISCARDED, label="remplacer par un nouveau planning", stamp="discarded"),
 )
 
 

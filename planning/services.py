@@ -125,7 +125,7 @@ def propose_plan(
     with transaction.atomic():
         Region.objects.select_for_update().filter(pk=region.pk).values_list("pk", flat=True).first()
         for draft in Plan.objects.filter(region=region, month=month, status=Plan.Status.DRAFT):
-            PLAN.run(draft, "discard", by=by) if by is not None else _discard_as_system(draft)
+            PLAN.run(draft, "replace", by=by, reason="Remplacé par un nouveau planning")
         plan = Plan.objects.create(
             region=region, month=month, solver=solver, created_by=by, figures=figures(problem, solution, baseline)
         )
@@ -133,13 +133,6 @@ def propose_plan(
             PlanLine(plan=plan, doctor_id=doctor_id, slot_id=slot_id) for doctor_id, slot_id in solution.assignments
         )
     return plan
-
-
-def _discard_as_system(plan: Plan) -> None:
-    """The job replaces its own draft (a person's act needs a person: the discard act asks who)."""
-    Plan.objects.filter(pk=plan.pk, status=Plan.Status.DRAFT).update(
-        status=Plan.Status.DISCARDED, discarded_at=timezone.now()
-    )
 
 
 def discard_plan(plan: Plan, *, by: User) -> Plan:

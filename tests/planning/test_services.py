@@ -209,3 +209,15 @@ def test_the_job_proposes_on_the_scheduled_day_once(world):
     plan = Plan.objects.get()
     assert plan.created_by is None and plan.lines.count() == 1
     assert Message.objects.filter(kind="plan_ready").count() == 1
+
+
+def test_a_new_proposal_replaces_the_draft(world):
+    world.slot(1, 3)
+    world.doctor([1], [3])
+    first = services.propose_plan(region=world.region, month=FEBRUARY, by=world.ars)
+    second = services.propose_plan(region=world.region, month=FEBRUARY, by=world.ars)
+    first.refresh_from_db()
+    assert (first.status, second.status) == (Plan.Status.DISCARDED, Plan.Status.DRAFT)
+    assert first.discarded_by == world.ars and second.lines.count() == 1
+    with pytest.raises(RuleViolation):
+        services.remove_line(first.lines.get(), by=world.ars)
