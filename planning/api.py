@@ -56,7 +56,7 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class ProposeSerializer(serializers.Serializer):
-    region = serializers.IntegerField(min_value=1, help_text="Identifiant de la région.")
+    region = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text="Identifiant de la région.")
     month = serializers.RegexField(
         r"^[1-9]\d{3}-(0[1-9]|1[0-2])$",
         help_text=MONTH_HELP,

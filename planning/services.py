@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -47,9 +47,14 @@ def month_label(month: date) -> str:
 def check_month(month: date, today: date | None = None) -> date:
     """A plan is for a month with days still ahead, within the booking horizon (R4)."""
     month = month.replace(day=1)
+    today = today or timezone.localdate()
+    if month > today + timedelta(days=settings.BOOKING_HORIZON_DAYS):  # before any date arithmetic on year 9999
+        raise RuleViolation(
+            Code.BEYOND_HORIZON,
+            f"On ne peut planifier que jusqu'à {settings.BOOKING_HORIZON_DAYS} jours à l'avance.",
+        )
     if window(month, today) is not None:
         return month
-    today = today or timezone.localdate()
     if month_bounds(month)[1] < today:
         raise RuleViolation(Code.DATE_IN_PAST, f"Le mois de {month_label(month)} est passé : rien à planifier.")
     raise RuleViolation(

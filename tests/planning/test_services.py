@@ -61,10 +61,14 @@ def test_only_the_region_s_ars_staff_propose(world, ars_other_region, doctor):
         services.propose_plan(region=world.region, month=FEBRUARY, by=doctor.user)
 
 
-def test_a_past_month_is_refused(world):
+def test_a_past_month_or_one_beyond_the_horizon_is_refused(world, client):
     with pytest.raises(RuleViolation) as refused:
         services.propose_plan(region=world.region, month=feb(1).replace(year=2026), by=world.ars)
     assert refused.value.code == "date_in_past"
+    client.force_login(world.ars)
+    for month in ("2027-08", "9999-12"):  # the horizon is 180 days; the last month there is must not overflow
+        response = client.post("/api/v1/plans/", {"region": world.region.pk, "month": month}, "application/json")
+        assert (response.status_code, response.json()["code"]) == (409, "beyond_horizon")
 
 
 def test_sending_gives_each_doctor_one_message_with_all_their_offers(world):
