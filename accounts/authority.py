@@ -322,6 +322,19 @@ def _message(scope: Scope) -> list[Q]:
     ]
 
 
+def _plan(scope: Scope) -> list[Q]:
+    """Monthly plans (planning): the ARS staff of their region only."""
+    return [Q(region_id__in=scope.region_ids)] if scope.regional else []
+
+
+def _plan_line(scope: Scope) -> list[Q]:
+    """ARS staff see their region's plan lines; a doctor the offers made to them (never a line still in review)."""
+    rules = [Q(plan__region_id__in=scope.region_ids)] if scope.regional else []
+    if scope.doctor_id is not None:
+        rules.append(Q(doctor_id=scope.doctor_id, status__in=["sent", "accepted", "declined", "expired"]))
+    return rules
+
+
 def _national_reference(scope: Scope) -> Q | None:
     """Regions, departments, EPCI, communes and flat rates: readable by every signed-in person."""
     return ALL if scope.authenticated else NOTHING
@@ -343,16 +356,27 @@ VISIBILITY: dict[str, _Rule] = {
     "billing.statement": _statement,
     "billing.statementline": _statement_line,
     "notifications.message": _message,
+    "planning.plan": _plan,
+    "planning.planline": _plan_line,
+    "planning.planschedule": _plan,
 }
 
 # Models ARS staff may edit in the admin (within their region), each field through a form or a service.
 # Every other model with a rule is read-only to them: national reference data, and records whose every change is
 # a service's act (statements, messages: the admin shows them with actions).
 EDITABLE_BY_STAFF = frozenset(
-    {"sites.zone", "sites.hostsite", "sites.slot", "missions.doctor", "missions.booking", "billing.cpam"}
+    {
+        "sites.zone",
+        "sites.hostsite",
+        "sites.slot",
+        "missions.doctor",
+        "missions.booking",
+        "billing.cpam",
+        "planning.planschedule",
+    }
 )
-# Of those, what they may create in the admin (their region's zones, host sites and slots).
-ADDABLE_BY_STAFF = frozenset({"sites.zone", "sites.hostsite", "sites.slot"})
+# Of those, what they may create in the admin (their region's zones, host sites and slots, its plan schedule).
+ADDABLE_BY_STAFF = frozenset({"sites.zone", "sites.hostsite", "sites.slot", "planning.planschedule"})
 
 
 def _label(model: type[Model] | str) -> str:
@@ -472,6 +496,17 @@ def _cpam_agent_or_ars(scope: Scope, obj: Any) -> bool:
     return scope.ars or obj.cpam_id in scope.cpam_ids
 
 
+def _ars_of_region(scope: Scope, obj: Any) -> bool:
+    """ARS staff of this region (obj: a sites.Region). A region is national reference data, visible to everyone:
+    the check names the region itself."""
+    return scope.regional and obj.pk in scope.region_ids
+
+
+def _offered_doctor(scope: Scope, obj: Any) -> bool:
+    """The doctor a plan line's offer was made to."""
+    return scope.doctor_id is not None and obj.doctor_id == scope.doctor_id
+
+
 def _close_account(scope: Scope, obj: Model) -> bool:
     """ARS staff close the account of a doctor of their region at the doctor's request; never a staff account."""
     user = cast("User", obj)
@@ -504,6 +539,10 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
     "statement.generate": _ars,  # obj: the Cpam
     "statement.issue": _ars,
     "statement.mark_paid": _cpam_agent_or_ars,
+    # monthly plans (planning.Plan, planning.PlanLine)
+    "plan.propose": _ars_of_region,  # obj: the Region
+    "plan.review": _ars,  # obj: the Plan or a PlanLine (visible: of one's region) — remove, swap, send, discard
+    "planline.decline": _offered_doctor,
 }
 
 

@@ -13,6 +13,7 @@ from api.auth import ObtainTokenView
 from billing.api import StatementViewSet
 from config.security import API_DOCS_CSP_UPDATE
 from missions.api import AvailabilityViewSet, BookingViewSet, CoverageViewSet, DoctorViewSet, SlotViewSet
+from planning.api import PlanViewSet
 from sites.api import HostSiteViewSet, ZoneViewSet
 
 # DefaultRouter: the same routes plus a browsable API root at /api/v1/ listing the resources.
@@ -26,6 +27,7 @@ router.register("bookings", BookingViewSet, basename="booking")
 router.register("availability", AvailabilityViewSet, basename="availability")
 router.register("coverage", CoverageViewSet, basename="coverage")
 router.register("statements", StatementViewSet, basename="statement")
+router.register("plans", PlanViewSet, basename="plan")
 
 
 class _RouterRoutes:

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: ceiling,search,booking,race,statement,coverage,admin,directory",
+        help="comma-separated: ceiling,search,booking,race,statement,coverage,admin,planning,directory",
     )
     parser.add_argument(
         "--job-timeout", type=float, default=600, help="seconds an export may take before it is stopped"

@@ -7,6 +7,7 @@
     python -m bench.jobs booking-sql DOCTOR SLOT  → the SQL statements of one booking transaction, rolled back
     python -m bench.jobs directory-file PATH N    → write a synthetic RPPS extraction of N lines (bench.directory)
     python -m bench.jobs directory-load PATH      → load it as the RPPS directory (directory.loading), timed
+    python -m bench.jobs planning MONTH           → every region's plan of MONTH, optimiser and greedy, rolled back
 
 Each prints one JSON object. The process runs with the bench environment (bench.environ.bench_env).
 """
@@ -15,7 +16,7 @@ import json
 import resource
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 
 
 def rss_mb() -> float:
@@ -195,6 +196,103 @@ class _Rollback(Exception):
     pass
 
 
+def planning(month: str, share: float = 0.2, release: float = 0.8, seed: int = 18) -> dict:
+    """Plan every region for `month` with the optimiser and the greedy baseline, side by side, timed.
+
+    The national data set is a month already booked (every zone over its target) and holds no availability
+    (bench/seed.py). So, inside a transaction rolled back at the end (the database is left as it was): the plan is
+    made as an ARS makes it, before most doctors booked — `release` of the month's active bookings are set aside
+    (cancelled) — and `share` of the validated doctors declare three days of the month each (seeded: the same
+    ones every run). Each region is then read (planning.problem) and solved on its own, as a plan is."""
+    import random
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from missions.models import Availability, Booking, Doctor
+    from planning.problem import read_problem
+    from planning.services import figures, solve
+    from sites.models import Region
+
+    first = date.fromisoformat(month)
+    days = [d for d in range(1, 29) if date(first.year, first.month, d) >= timezone.localdate()]
+    rng = random.Random(seed)
+    out: dict = {"month": month, "regions": []}
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            month_bookings = Booking.objects.filter(
+                date__gte=first,
+                date__lt=(first + timedelta(days=32)).replace(day=1),
+                status__in=Booking.ACTIVE_STATUSES,
+            )
+            ids = sorted(month_bookings.values_list("pk", flat=True))
+            set_aside = [pk for pk in ids if rng.random() < release]
+            for i in range(0, len(set_aside), 5000):
+                Booking.objects.filter(pk__in=set_aside[i : i + 5000]).update(status=Booking.Status.CANCELLED)
+            out["bookings_set_aside"] = len(set_aside)
+            doctors = list(Doctor.objects.filter(status=Doctor.Status.VALIDATED).values_list("pk", flat=True))
+            rows = []
+            for pk in doctors:
+                if rng.random() >= share:
+                    continue
+                for d in rng.sample(days, min(3, len(days))):
+                    period = rng.choices(["full_day", "morning", "afternoon"], [0.7, 0.15, 0.15])[0]
+                    rows.append(Availability(doctor_id=pk, date=date(first.year, first.month, d), period=period))
+            Availability.objects.bulk_create(rows, batch_size=5000)
+            out["availability_rows"] = len(rows)
+            out["availability_seconds"] = round(time.perf_counter() - started, 2)
+            from ortools.sat.python import cp_model  # noqa: F401 - imported once, untimed (about a second)
+
+            total = time.perf_counter()
+            for region in Region.objects.order_by("code"):
+                t0 = time.perf_counter()
+                problem = read_problem(region, first)
+                read = time.perf_counter() - t0
+                best, baseline = solve(problem)
+                result = figures(problem, best, baseline)
+                target = result["target_units"] or 1
+                out["regions"].append(
+                    {
+                        "region": f"{region.code} {region.name}",
+                        "zones": len(problem.zones),
+                        "slots": len(problem.slots),
+                        "doctors": len(problem.doctors),
+                        "pairs": best.pairs,
+                        "parts": best.parts,
+                        "read_seconds": round(read, 3),
+                        "target_units": result["target_units"],
+                        "booked_units": result["booked_units"],
+                        "opt": {
+                            "covered": round((result["booked_units"] + result["proposed_units"]) / target, 4),
+                            "proposed_units": result["proposed_units"],
+                            "under_target": result["zones_short_after"],
+                            "doctors_used": result["doctors_used"],
+                            "seconds": round(read + best.seconds, 3),
+                            "status": best.status,
+                        },
+                        "greedy": {
+                            "covered": round((result["booked_units"] + result["greedy"]["proposed_units"]) / target, 4),
+                            "proposed_units": result["greedy"]["proposed_units"],
+                            "under_target": _short_after(problem, baseline),
+                            "doctors_used": result["greedy"]["doctors_used"],
+                            "seconds": round(read + baseline.seconds, 3),
+                        },
+                    }
+                )
+            out["country_seconds"] = round(time.perf_counter() - total, 2)
+            raise _Rollback
+    except _Rollback:
+        pass
+    out["peak_rss_mb"] = round(rss_mb(), 1)
+    return out
+
+
+def _short_after(problem, solution) -> int:
+    covered = solution.covered_units(problem)
+    return sum(1 for z in problem.zones if z.need_units > covered.get(z.id, 0))
+
+
 def main(argv: list[str]) -> None:
     from bench.environ import setup_django
 
@@ -214,6 +312,8 @@ def main(argv: list[str]) -> None:
         out = directory_file(args[0], int(args[1]))
     elif command == "directory-load":
         out = directory_load(args[0])
+    elif command == "planning":
+        out = planning(args[0])
     else:
         raise SystemExit(f"unknown job {command}")
     json.dump(out, sys.stdout, default=str)

@@ -32,7 +32,7 @@ from bench.environ import ROOT, bench_env, database_url, python
 PGBENCH_SCRIPT = ROOT / "bench" / "pgbench" / "booking.sql"
 # Scenarios against the served application (gunicorn started for them), then those that need no server.
 SERVED = ("ceiling", "search", "booking", "race", "statement", "coverage", "admin")
-OFFLINE = ("directory",)
+OFFLINE = ("planning", "directory")
 DIRECTORY_LINES = int(os.environ.get("BENCH_DIRECTORY_LINES", "1000000"))
 
 
@@ -702,6 +702,18 @@ class Bench:
 
     # statements and exports -------------------------------------------------------------------------------
 
+    def scenario_planning(self) -> list[Row]:
+        """Next month's plan of every region, optimiser and greedy side by side (bench.jobs planning)."""
+        try:
+            import planning.services  # noqa: F401
+        except ImportError as exc:
+            raise Unavailable(f"planning.services: {exc}") from exc
+        out = run_json(["bench.jobs", "planning", next_month_first().isoformat()], timeout=self.job_timeout)
+        rows = planning_rows(out)
+        for row in rows:
+            row.load = load_average()
+        return rows
+
     def scenario_statement(self) -> list[Row]:
         try:
             import billing.services  # noqa: F401
@@ -837,6 +849,81 @@ class Bench:
         return rows
 
 
+# --- planning (issue #18) ---------------------------------------------------------------------------------------
+
+
+def next_month_first(today: date | None = None) -> date:
+    return ((today or date.today()).replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def planning_rows(out: dict) -> list[Row]:
+    """One row per region (the optimiser's solve time, the comparison in `extra` and the note) and the country."""
+    rows = []
+    for r in out["regions"]:
+        opt, greedy = r["opt"], r["greedy"]
+        rows.append(
+            Row(
+                name=f"planning {r['region']}",
+                seconds=opt["seconds"],
+                target="< 10 s, ≥ greedy",
+                ok=opt["seconds"] < 10 and opt["proposed_units"] >= greedy["proposed_units"],
+                extra={"planning": r},
+            )
+        )
+    strictly = sum(1 for r in out["regions"] if r["opt"]["proposed_units"] > r["greedy"]["proposed_units"])
+    rows.append(
+        Row(
+            name=f"planning, whole country, {out['month'][:7]}",
+            seconds=out["country_seconds"],
+            peak_mb=out["peak_rss_mb"],
+            target="< 120 s, < 1 GB",
+            ok=out["country_seconds"] < 120 and out["peak_rss_mb"] < 1024,
+            note=(
+                f"optimiser fills more zone-days than greedy in {strictly} of {len(out['regions'])} regions; "
+                f"{out['bookings_set_aside']} of the month's bookings set aside and "
+                f"{out['availability_rows']} availabilities generated (rolled back)"
+            ),
+            extra={"planning_country": True},
+        )
+    )
+    return rows
+
+
+def planning_table(rows: list[Row]) -> str:
+    """Optimiser vs greedy, side by side, per region: zone-days covered ÷ target (bookings + proposals), zones
+    left under target, doctors used, solve time (reading the problem included)."""
+    regions = [r.extra["planning"] for r in rows if "planning" in r.extra]
+    if not regions:
+        return ""
+    headers = [
+        "region",
+        "zones",
+        "covered÷target opt | greedy",
+        "under target opt | greedy",
+        "doctors opt | greedy",
+        "solve s opt | greedy",
+        "pairs",
+    ]
+    lines = [
+        [
+            r["region"],
+            str(r["zones"]),
+            f"{r['opt']['covered']:.1%} | {r['greedy']['covered']:.1%}",
+            f"{r['opt']['under_target']} | {r['greedy']['under_target']}",
+            f"{r['opt']['doctors_used']} | {r['greedy']['doctors_used']}",
+            f"{r['opt']['seconds']:.2f} | {r['greedy']['seconds']:.2f}",
+            str(r["pairs"]),
+        ]
+        for r in regions
+    ]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    out = ["Planning, optimiser (CP-SAT) vs greedy (first come):"]
+    out.append(" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    out.append("-+-".join("-" * w for w in widths))
+    out += [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    return "\n".join(out)
+
+
 # --- the table ----------------------------------------------------------------------------------------------
 
 
@@ -896,6 +983,9 @@ def table(rows: list[Row]) -> str:
     notes = [f"- {r.name}: {r.note}" for r in rows if r.note]
     if notes:
         out += ["", "Notes:", *notes]
+    side_by_side = planning_table(rows)
+    if side_by_side:
+        out += ["", side_by_side]
     return "\n".join(out)
 
 

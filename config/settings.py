@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "missions",
     "billing",
     "prosante",
+    "planning",
     "notifications",
     "operations",
 ]

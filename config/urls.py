@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("prosante.urls")),
     path("", include("missions.urls")),
     path("", include("sites.urls")),
+    path("", include("planning.urls")),
 ]

@@ -109,6 +109,14 @@ JOBS: dict[str, Job] = {
             declared_task="notifications.tasks.relay_outbox",
         ),
         Job(
+            "planning",
+            "planning.jobs.run_plans",
+            crontab(minute=30, hour=7),
+            "Suivi des propositions de planning ; planning du mois suivant pour les régions qui l'ont programmé",
+            task="planning.plans",
+            beat_entry="planning",
+        ),
+        Job(
             "retention",
             "missions.jobs.run_retention",
             crontab(minute=30, hour=4),

@@ -27,6 +27,7 @@ from core.errors import NotAllowed
 from missions import services
 from missions.models import Booking, Doctor
 from notifications.outbox import enqueue
+from planning.models import Plan, PlanLine
 from sites.models import Slot
 from sites.services import publish_slot
 from tests import factories as f
@@ -224,11 +225,22 @@ def test_every_act_refuses_the_other_regions_agent(a, b):
         "booking.cancel": a.booking,
         "cpam.edit": a.cpam,
         "statement.generate": a.cpam,
+        "plan.propose": a.zone.department.region,
+        "plan.review": Plan.objects.create(region=a.zone.department.region, month=datetime.date(2027, 2, 1)),
     }
-    assert set(objects) | {"statement.issue", "statement.mark_paid"} == set(ACTS)
+    assert set(objects) | {"statement.issue", "statement.mark_paid", "planline.decline"} == set(ACTS)
     for act, obj in objects.items():
         assert may(a.staff, act, obj), act
         assert not may(b.staff, act, obj), act
+
+
+def test_only_the_doctor_an_offer_was_made_to_declines_it(a, b):
+    plan = Plan.objects.create(region=a.zone.department.region, month=datetime.date(2027, 2, 1))
+    line = PlanLine.objects.create(plan=plan, slot=a.slot, doctor=a.doctor, status=PlanLine.Status.SENT)
+    assert may(a.doctor.user, "planline.decline", line)
+    assert not may(b.doctor.user, "planline.decline", line)
+    assert not may(a.staff, "planline.decline", line)
+    assert not visible(a.doctor.user, PlanLine).filter(status=PlanLine.Status.PROPOSED).exists()
 
 
 def test_a_plain_agent_may_not_close_a_staff_account(a, superuser):
@@ -326,7 +338,7 @@ def test_the_group_is_complete_after_migrate():
 
     group = Group.objects.get(name=ARS_GROUP)
     apps_with_permissions = set(group.permissions.values_list("content_type__app_label", flat=True))
-    assert apps_with_permissions == {"sites", "missions", "billing", "notifications"}
+    assert apps_with_permissions == {"sites", "missions", "billing", "notifications", "planning"}
     assert Permission.objects.filter(group__name=ARS_GROUP).count() == group.permissions.count()
 
 

@@ -19,6 +19,7 @@ from accounts.models import AccessLog
 from billing.services import generate_statement
 from missions.models import Booking
 from notifications.models import Message
+from planning.models import Plan, PlanSchedule
 from tests import factories as f
 
 OCTOBER = datetime.date(2025, 10, 1)
@@ -51,6 +52,8 @@ def _region(code: str, name: str):
         "missions.booking": booking,
         "missions.availability": f.AvailabilityFactory(doctor=doctor),
         "accounts.user": doctor.user,
+        "planning.plan": Plan.objects.create(region=region, month=datetime.date.today().replace(day=1)),
+        "planning.planschedule": PlanSchedule.objects.create(region=region),
     }
 
 

@@ -77,6 +77,11 @@ MATRIX: dict[str, Row] = {
     "notifications.message": row(
         VIEW | {"delete"}, VIEW, actions=["delete_selected", "resend"], regional_actions=["resend"]
     ),
+    # monthly plans: read-only (they change through the planning pages and services), proposed by the actions
+    "planning.plan": row(VIEW, VIEW, actions=["propose_again"]),
+    "planning.planschedule": row(
+        ALL, VIEW | {"add"}, actions=["delete_selected", "propose_next_month"], regional_actions=["propose_next_month"]
+    ),
 }
 
 PERSONAS = ("superuser", "ars_a", "ars_b", "staff_without_region", "doctor", "site_member")

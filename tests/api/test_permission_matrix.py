@@ -24,6 +24,7 @@ import pytest
 
 from billing.services import generate_statement, issue_statement
 from missions.models import Booking, Doctor
+from planning.services import propose_plan
 from sites.identifiers import with_luhn_key
 from tests import factories as f
 from tests.api.conftest import client_for, in_days, otp_code
@@ -98,6 +99,20 @@ class World:
     @cached_property
     def draft_statement(self):
         return self._statement(SEPTEMBER_2025)
+
+    @cached_property
+    def plan(self):
+        """Next month's plan of the zone's region, proposed by its ARS staff: `doctor` for a slot of `site`."""
+        day = next_month() + datetime.timedelta(days=14)
+        f.AvailabilityFactory(doctor=self.doctor, date=day)
+        f.SlotFactory(site=self.site, date=day)
+        region = self.zone.department.region
+        return propose_plan(region=region, month=next_month(), by=self.users["ars_staff"])
+
+
+def next_month() -> datetime.date:
+    first = in_days(0).replace(day=1)
+    return (first + datetime.timedelta(days=32)).replace(day=1)
 
 
 @pytest.fixture
@@ -193,6 +208,12 @@ OPERATIONS = {
     ),
     "POST statements/{id}/issue": lambda w, c, p: c.post(f"/api/v1/statements/{w.draft_statement.pk}/issue/"),
     "POST statements/{id}/mark-paid": lambda w, c, p: c.post(f"/api/v1/statements/{w.issued_statement.pk}/mark-paid/"),
+    "GET plans": lambda w, c, p: c.get("/api/v1/plans/"),
+    "GET plans/{id}": lambda w, c, p: c.get(f"/api/v1/plans/{w.plan.pk}/"),
+    "POST plans": lambda w, c, p: c.post(
+        "/api/v1/plans/", {"region": w.zone.department.region_id, "month": f"{next_month():%Y-%m}"}
+    ),
+    "POST plans/{id}/send": lambda w, c, p: c.post(f"/api/v1/plans/{w.plan.pk}/send/"),
 }
 
 # fmt: off
@@ -237,6 +258,10 @@ MATRIX = [
     ("POST statements/generate",        401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
     ("POST statements/{id}/issue",      401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("POST statements/{id}/mark-paid",  401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("GET plans",                       401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("GET plans/{id}",                  401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("POST plans",                      401,  403,  403,  403,  403,  403,  201,  400,  403,  201),
+    ("POST plans/{id}/send",            401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
 ]
 # fmt: on
 

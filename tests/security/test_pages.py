@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from billing.services import generate_statement, issue_statement
 from missions.models import Availability, Booking
+from planning.services import propose_plan
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,12 @@ def hostile(zone, site_member, doctor, other_doctor, cpam_agent, ars_staff, flat
     f.AvailabilityFactory(doctor=doctor, date=today + datetime.timedelta(days=12))
     cpam = f.CpamFactory(department=doctor.practice_department)
     statement = issue_statement(generate_statement(cpam, last_month, by=ars_staff), by=ars_staff)
-    return {"site": site, "slot": slot, "statement": statement}
+    # A plan proposing `doctor` (markup in their name) for a slot of `site` (markup in its name).
+    planned = today + datetime.timedelta(days=12)
+    f.SlotFactory(site=site, date=planned)
+    plan = propose_plan(region=site.zone.department.region, month=planned.replace(day=1), by=ars_staff)
+    assert plan.lines.filter(doctor=doctor).exists()
+    return {"site": site, "slot": slot, "statement": statement, "plan": plan}
 
 
 def pages(hostile, doctor) -> dict[str, list[str]]:
@@ -99,7 +105,13 @@ def pages(hostile, doctor) -> dict[str, list[str]]:
             "/lieu/creneaux/publier/",
         ],
         "cpam_agent": ["/cpam/", f"/cpam/releves/{statement.pk}/", "/cpam/numeros/"],
-        "ars_staff": ["/ars/"],
+        "ars_staff": [
+            "/ars/",
+            "/ars/planning/",
+            f"/ars/planning/{hostile['plan'].pk}/",
+            f"/ars/planning/{hostile['plan'].pk}/envoyer/",
+            f"/ars/planning/{hostile['plan'].pk}/lignes/{hostile['plan'].lines.get().pk}/remplacer/",
+        ],
         "ars_admin": [
             "/admin/",
             "/admin/missions/doctor/",
@@ -108,6 +120,7 @@ def pages(hostile, doctor) -> dict[str, list[str]]:
             f"/admin/sites/hostsite/{site.pk}/change/",
             "/admin/sites/slot/",
             f"/admin/billing/statement/{statement.pk}/change/",
+            "/admin/planning/plan/",
         ],
     }
 

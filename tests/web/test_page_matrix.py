@@ -11,11 +11,13 @@ PAGES, its statuses in MATRIX (columns in the order of PERSONAS).
 """
 
 from functools import cached_property
+from urllib.parse import urlparse
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from missions.views.invitations import offer_token
+from planning.services import decline_url, send_plan
 from tests import factories as f
 from tests.api.test_permission_matrix import PERSONAS, World
 
@@ -30,6 +32,18 @@ class Pages(World):
         """`doctor` declared themselves available on the day of `slot`: the site may offer it to them."""
         f.AvailabilityFactory(doctor=self.doctor, date=self.slot.date)
         return self.slot
+
+    @cached_property
+    def plan_line(self):
+        """`doctor` proposed for a slot of `site` next month."""
+        return self.plan.lines.get()
+
+    @cached_property
+    def decline_path(self):
+        """The « je ne peux pas » link of `doctor`'s offer, once the plan is sent."""
+        line = self.plan_line
+        send_plan(self.plan, by=self.users["ars_staff"])
+        return urlparse(decline_url(line)).path
 
 
 @pytest.fixture
@@ -104,6 +118,13 @@ PAGES = {
     "prosante:start": lambda w, c: c.get("/compte/pro-sante-connect/"),
     "prosante:callback": lambda w, c: c.get("/compte/pro-sante-connect/retour/"),
     "prosante:register": lambda w, c: c.get("/medecin/inscription/pro-sante-connect/"),
+    # planning (ARS staff of the region; the doctor declines an offer made to them)
+    "planning:index": lambda w, c: c.get("/ars/planning/"),
+    "planning:plan": lambda w, c: c.get(f"/ars/planning/{w.plan.pk}/"),
+    "planning:send": lambda w, c: c.get(f"/ars/planning/{w.plan.pk}/envoyer/"),
+    "planning:remove_line": lambda w, c: c.post(f"/ars/planning/{w.plan.pk}/lignes/{w.plan_line.pk}/retirer/"),
+    "planning:swap_line": lambda w, c: c.get(f"/ars/planning/{w.plan.pk}/lignes/{w.plan_line.pk}/remplacer/"),
+    "planning:decline": lambda w, c: c.get(w.decline_path),
 }
 
 # fmt: off
@@ -159,6 +180,12 @@ MATRIX = [
     ("prosante:start",                         404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
     ("prosante:callback",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
     ("prosante:register",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
+    ("planning:index",                         302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("planning:plan",                          302,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("planning:send",                          302,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("planning:remove_line",                   302,  403,  403,  403,  403,  403,  302,  404,  403,  302),
+    ("planning:swap_line",                     302,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("planning:decline",                       302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
 ]
 # fmt: on
 
