@@ -90,7 +90,7 @@ class RppsCheck:
             found.append(f"profession dans l'annuaire : {professions} (pas médecin)")
         if not self.name_matches:
             found.append(f"nom différent (annuaire : « {self.directory_name} »)")
-        if not self.specialty_matches:
+        if self.is_doctor and not self.specialty_matches:  # a non-doctor's savoir-faire says nothing more
             specialties = " ; ".join(f"« {s} »" for s in self.directory_specialties) or "aucune"
             found.append(f"spécialité différente (annuaire : {specialties})")
         return found

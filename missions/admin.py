@@ -149,10 +149,10 @@ def rpps_check_html(verdict: RppsCheck) -> str:
     """The check as ARS staff read it: a badge, what differs, and which directory said so."""
     problems = format_html_join("", "<li>{}</li>", ((p,) for p in verdict.problems))
     return format_html(
-        '<p><strong class="rpps-check rpps-check--{}">{}</strong> <span class="help">({})</span></p>{}',
+        '<p><strong class="rpps-check rpps-check--{}">{}</strong>{}</p>{}',
         verdict.badge,
         verdict.headline,
-        verdict.source,
+        format_html(' <span class="help">({})</span>', verdict.source) if verdict.loaded else "",
         format_html("<ul>{}</ul>", problems) if verdict.problems else "",
     )
 

@@ -92,7 +92,7 @@ def test_a_number_of_another_profession_is_not_a_doctor(directory):
 
     assert verdict.found and not verdict.is_doctor
     assert verdict.headline == "Pas médecin selon l'annuaire"
-    assert "profession dans l'annuaire : Infirmier (pas médecin)" in verdict.problems
+    assert verdict.problems == ["profession dans l'annuaire : Infirmier (pas médecin)"]  # names agree
     assert verdict.badge == "error"
 
 

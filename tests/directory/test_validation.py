@@ -154,6 +154,7 @@ def test_the_doctor_page_shows_the_check(directory, applicant, console):
 
     assert "Annuaire RPPS" in page
     assert "À vérifier" in page
+    assert "(annuaire du " in page
     assert "spécialité différente (annuaire : « Pédiatrie »)" in page
 
 
@@ -161,6 +162,7 @@ def test_the_doctor_page_says_when_no_directory_is_loaded(applicant, console):
     page = console.get(reverse("admin:missions_doctor_change", args=[applicant.pk])).content.decode()
 
     assert "Annuaire non chargé" in page
+    assert "(annuaire non chargé)" not in page
 
 
 def test_validating_applications_the_directory_agrees_with_takes_one_step(directory, applicant, console):

@@ -193,6 +193,8 @@ def test_close_slot_refuses_a_slot_already_closed(site, site_member):
 # Kinds billing declares (its engineer moves them onto notices in billing/notices.py).
 BILLING_KINDS = {"doctor_validated_cdom", "doctor_validated_cpam", "first_booking_cpam", "statement_issued",
                  "statement_ready"}  # fmt: skip
+# Kinds planning declares (planning/notices.py).
+PLANNING_KINDS = {"plan_offers", "plan_ready"}
 
 
 def test_one_notice_per_template_folder_of_missions_sites_and_accounts():
@@ -200,7 +202,7 @@ def test_one_notice_per_template_folder_of_missions_sites_and_accounts():
     ours = {
         kind for kind, notice in NOTICES.items() if notice.__module__.split(".")[0] in {"missions", "sites", "accounts"}
     }
-    assert ours == folders - BILLING_KINDS
+    assert ours == folders - BILLING_KINDS - PLANNING_KINDS
     assert all(NOTICES[kind].__module__.split(".")[0] in {"missions", "sites", "accounts"} for kind in ours)
 
 
