@@ -322,6 +322,25 @@ def _message(scope: Scope) -> list[Q]:
     ]
 
 
+def _ds_dossier(scope: Scope) -> list[Q]:
+    """A Démarches Simplifiées dossier: ARS staff of the region its practice (or CDOM) department lies in, or of
+    the doctor it became. A dossier that says neither is national (superusers)."""
+    if not scope.regional:
+        return []
+    return [Q(department__region_id__in=scope.region_ids), Q(doctor__in=_doctors_queryset(scope))]
+
+
+def _ds_decision(scope: Scope) -> list[Q]:
+    if not scope.regional:
+        return []
+    return [Q(dossier__in=visible_by_scope(scope, "demarches.Dossier").values("pk"))]
+
+
+def _ds_sync(scope: Scope) -> Q | None:
+    """Where the import of the national démarche stands: no personal data; every ARS agent may see and run it."""
+    return ALL if scope.regional else NOTHING
+
+
 def _national_reference(scope: Scope) -> Q | None:
     """Regions, departments, EPCI, communes and flat rates: readable by every signed-in person."""
     return ALL if scope.authenticated else NOTHING
@@ -343,6 +362,9 @@ VISIBILITY: dict[str, _Rule] = {
     "billing.statement": _statement,
     "billing.statementline": _statement_line,
     "notifications.message": _message,
+    "demarches.dossier": _ds_dossier,
+    "demarches.decision": _ds_decision,
+    "demarches.demarchesync": _ds_sync,
 }
 
 # Models ARS staff may edit in the admin (within their region), each field through a form or a service.
@@ -504,6 +526,8 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
     "statement.generate": _ars,  # obj: the Cpam
     "statement.issue": _ars,
     "statement.mark_paid": _cpam_agent_or_ars,
+    # Démarches Simplifiées (demarches.Dossier, demarches.DemarcheSync): import again, resend a decision
+    "demarches.sync": _ars,
 }
 
 

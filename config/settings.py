@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "sites",
     "missions",
     "billing",
+    "demarches",
     "notifications",
     "operations",
 ]
@@ -250,6 +251,15 @@ LATE_CANCEL_HOURS = env_int("LATE_CANCEL_HOURS", 48)
 CONFIRM_REMINDER_DAYS = env_int("CONFIRM_REMINDER_DAYS", 3)
 # R8: who pays the flat rate. "doctor" = the CPAM of the doctor's main practice (CPAM de rattachement).
 FLAT_RATE_PAYER = env_str("FLAT_RATE_PAYER", "doctor")
+
+# --- Démarches Simplifiées (README « Démarches Simplifiées »): hidden when DS_API_TOKEN or DS_DEMARCHE_NUMBER is unset
+DS_API_URL = env_str("DS_API_URL", "https://www.demarches-simplifiees.fr/api/v2/graphql")
+DS_API_TOKEN = env_str("DS_API_TOKEN")  # a secret: never logged, never shown (demarches.client)
+DS_DEMARCHE_NUMBER = env_int("DS_DEMARCHE_NUMBER", 0)
+DS_INSTRUCTEUR_ID = env_str("DS_INSTRUCTEUR_ID")  # the instructeur (a Profile id) deciding in DS; unset: no write-back
+DS_FIELD_MAP = env_str("DS_FIELD_MAP", str(BASE_DIR / "data" / "demarches" / "field_map.toml"))
+DS_WEBHOOK_SECRET = env_str("DS_WEBHOOK_SECRET")  # the last part of the webhook's URL; unset: no webhook
+DS_TIMEOUT_SECONDS = env_int("DS_TIMEOUT_SECONDS", 30)
 
 # --- Internationalisation ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr-fr"

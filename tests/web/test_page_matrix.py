@@ -100,6 +100,8 @@ PAGES = {
     "sites:publish": lambda w, c: c.get("/lieu/creneaux/publier/"),
     # ARS
     "missions:ars_dashboard": lambda w, c: c.get("/ars/"),
+    # Démarches Simplifiées' webhook: a secret URL, a 404 to anyone without the secret (none is set here)
+    "demarches:webhook": lambda w, c: c.post("/webhooks/demarches-simplifiees/devine/", {"dossier_id": "1"}),
 }
 
 # fmt: off
@@ -152,6 +154,7 @@ MATRIX = [
     ("missions:host_attest",                   302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("sites:publish",                          302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:ars_dashboard",                 302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("demarches:webhook",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
 ]
 # fmt: on
 
