@@ -109,3 +109,18 @@ def test_an_agent_relaunches_only_their_regions_dossiers(fake_ds, ds_settings, p
     services.sync_demarche()
     with pytest.raises(NotAllowed):
         services.retry_dossiers(Dossier.objects.all(), by=ars_other_region)
+
+
+def test_the_dossier_is_in_the_personal_data_and_erased_on_closure(fake_ds, ds_settings, place, ars_staff):
+    from accounts.privacy import close_account, export_personal_data
+
+    add_dossier(fake_ds, place, 1)
+    services.sync_demarche()
+    user = Doctor.objects.get().user
+
+    exported = export_personal_data(user)
+    close_account(user, by=ars_staff)
+
+    assert "10001" in str(exported) and "demarches-simplifiees" in str(exported)
+    dossier = Dossier.objects.get()
+    assert (dossier.email, dossier.last_name, dossier.number) == ("", "anonymisé", 10_001)
