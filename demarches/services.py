@@ -25,7 +25,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 SYNC_LEASE = timedelta(minutes=30)  # a sync claimed longer ago than this is considered dead
 DECISION_LEASE = timedelta(minutes=10)
 DECISION_BATCH = 50
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 NOT_IMPORTED_STATES = {DossierState.REFUSE, DossierState.SANS_SUITE}
 
 
@@ -127,7 +128,9 @@ def sync_demarche(*, client: DsClient | None = None, fmap: FieldMap | None = Non
     try:
         after = None
         while True:
-            page = client.dossiers(number, updated_since=since.isoformat() if since else None, after=after)
+            # Always `updatedSince` (from the epoch the first time): DS then orders by modification, so the
+            # progress kept after each dossier never skips one (without it, DS orders by deposit).
+            page = client.dossiers(number, updated_since=(since or EPOCH).isoformat(), after=after)
             report.pages += 1
             for node in page.nodes:
                 report.count(import_dossier(node, fmap=fmap))

@@ -114,6 +114,7 @@ class FakeDs:
     requests: list[dict[str, Any]] = field(default_factory=list)  # every GraphQL request received
     mutations: Counter = field(default_factory=Counter)  # (mutation, number) → times applied
     lose_next_response: bool = False
+    unavailable_from_request: int | None = None  # the n-th request (1-based) and later answer 503
     clock: datetime | None = None  # the time DS stamps modifications with (tests set it)
 
     # --- resolvers ---------------------------------------------------------------------------------------------
@@ -201,6 +202,8 @@ class FakeDs:
             return answer(
                 "401 Unauthorized", {"errors": [{"message": "Without a token, only persisted queries are allowed"}]}
             )
+        if self.unavailable_from_request and len(self.requests) + 1 >= self.unavailable_from_request:
+            return answer("503 Service Unavailable", {"errors": [{"message": "maintenance"}]})
         length = int(environ.get("CONTENT_LENGTH") or 0)
         payload = json.loads(environ["wsgi.input"].read(length) or b"{}")
         self.requests.append(payload)

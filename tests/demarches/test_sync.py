@@ -39,6 +39,7 @@ def test_150_dossiers_over_two_pages_import_once(fake_ds, ds_settings, place):
     assert "/compte/mot-de-passe/nouveau/" in invitation.body_text
     first, second = fake_ds.app.requests
     assert first["variables"]["after"] is None and second["variables"]["after"]
+    assert first["variables"]["updatedSince"] == "2000-01-01T00:00:00+00:00"  # ordered by modification
     assert DemarcheSync.objects.get().updated_since == T0 + timedelta(minutes=149, seconds=30)
 
     again = services.sync_demarche()
@@ -49,6 +50,22 @@ def test_150_dossiers_over_two_pages_import_once(fake_ds, ds_settings, place):
     )
     assert Doctor.objects.count() == 150
     assert Message.objects.filter(kind="ds_invitation").count() == 150
+
+
+def test_an_interrupted_sync_resumes_where_it_stopped(fake_ds, ds_settings, place):
+    for n in range(150):
+        add_dossier(fake_ds, place, n, updated=T0 + timedelta(minutes=150 - n))  # deposited and modified out of order
+    fake_ds.app.unavailable_from_request = 2  # the second page never comes
+
+    stopped = services.sync_demarche()
+
+    assert (stopped.outcomes, "indisponible (HTTP 503)" in stopped.error) == ({"created": 100}, True)
+    fake_ds.app.unavailable_from_request = None
+
+    resumed = services.sync_demarche()
+
+    assert resumed.outcomes == {"created": 50, "unchanged": 1}
+    assert Doctor.objects.count() == 150
 
 
 def test_a_changed_dossier_updates_the_doctor_on_the_webhook(client, fake_ds, ds_settings, place):
