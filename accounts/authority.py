@@ -335,6 +335,25 @@ def _plan_line(scope: Scope) -> list[Q]:
     return rules
 
 
+def _ds_dossier(scope: Scope) -> list[Q]:
+    """A Démarches Simplifiées dossier: ARS staff of the region its practice (or CDOM) department lies in, or of
+    the doctor it became. A dossier that says neither is national (superusers)."""
+    if not scope.regional:
+        return []
+    return [Q(department__region_id__in=scope.region_ids), Q(doctor__in=_doctors_queryset(scope))]
+
+
+def _ds_decision(scope: Scope) -> list[Q]:
+    if not scope.regional:
+        return []
+    return [Q(dossier__in=visible_by_scope(scope, "demarches.Dossier").values("pk"))]
+
+
+def _ds_sync(scope: Scope) -> Q | None:
+    """Where the import of the national démarche stands: no personal data; every ARS agent may see and run it."""
+    return ALL if scope.regional else NOTHING
+
+
 def _national_reference(scope: Scope) -> Q | None:
     """Regions, departments, EPCI, communes and flat rates: readable by every signed-in person."""
     return ALL if scope.authenticated else NOTHING
@@ -359,6 +378,9 @@ VISIBILITY: dict[str, _Rule] = {
     "planning.plan": _plan,
     "planning.planline": _plan_line,
     "planning.planschedule": _plan,
+    "demarches.dossier": _ds_dossier,
+    "demarches.decision": _ds_decision,
+    "demarches.demarchesync": _ds_sync,
 }
 
 # Models ARS staff may edit in the admin (within their region), each field through a form or a service.
@@ -543,6 +565,8 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
     "plan.propose": _ars_of_region,  # obj: the Region
     "plan.review": _ars,  # obj: the Plan or a PlanLine (visible: of one's region) — remove, swap, send, discard
     "planline.decline": _offered_doctor,
+    # Démarches Simplifiées (demarches.Dossier, demarches.DemarcheSync): import again, resend a decision
+    "demarches.sync": _ars,
 }
 
 

@@ -30,6 +30,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(/pro-sante-connect/retour/\?)[^\s'\"]+"), rf"\1{MASK}"),
     # The iCal feed and the invitation links carry a bearer token in their path.
     (re.compile(r"(/(?:calendrier|invitation)/)[A-Za-z0-9_\-]{16,}"), rf"\1{MASK}"),
+    # The Démarches Simplifiées webhook's URL ends with its secret.
+    (re.compile(r"(/webhooks/demarches-simplifiees/)[^/\s?\"']+"), rf"\1{MASK}"),
 ]
 
 

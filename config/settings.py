@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "billing",
     "prosante",
     "planning",
+    "demarches",
     "notifications",
     "operations",
 ]
@@ -261,6 +262,14 @@ PSC_CLIENT_ID = env_str("PSC_CLIENT_ID")
 PSC_CLIENT_SECRET = env_str("PSC_CLIENT_SECRET")
 PSC_DISCOVERY_URL = env_str("PSC_DISCOVERY_URL")
 PSC_TIMEOUT_SECONDS = env_int("PSC_TIMEOUT_SECONDS", 10)
+# --- Démarches Simplifiées (README « Démarches Simplifiées »): hidden when DS_API_TOKEN or DS_DEMARCHE_NUMBER is unset
+DS_API_URL = env_str("DS_API_URL", "https://www.demarches-simplifiees.fr/api/v2/graphql")
+DS_API_TOKEN = env_str("DS_API_TOKEN")  # a secret: never logged, never shown (demarches.client)
+DS_DEMARCHE_NUMBER = env_int("DS_DEMARCHE_NUMBER", 0)
+DS_INSTRUCTEUR_ID = env_str("DS_INSTRUCTEUR_ID")  # the instructeur (a Profile id) deciding in DS; unset: no write-back
+DS_FIELD_MAP = env_str("DS_FIELD_MAP", str(BASE_DIR / "data" / "demarches" / "field_map.toml"))
+DS_WEBHOOK_SECRET = env_str("DS_WEBHOOK_SECRET")  # the last part of the webhook's URL; unset: no webhook
+DS_TIMEOUT_SECONDS = env_int("DS_TIMEOUT_SECONDS", 30)
 
 # --- Internationalisation ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr-fr"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("compte/", include("accounts.security_urls")),
     path("cpam/", include("billing.urls")),
     path("", include("prosante.urls")),
+    path("webhooks/demarches-simplifiees/", include("demarches.urls")),
     path("", include("missions.urls")),
     path("", include("sites.urls")),
     path("", include("planning.urls")),

@@ -117,6 +117,22 @@ JOBS: dict[str, Job] = {
             beat_entry="planning",
         ),
         Job(
+            "demarches",
+            "demarches.jobs.run_sync",
+            crontab(minute="*/15", hour="0-1,3-23"),
+            "Import des dossiers Démarches Simplifiées modifiés (médecins volontaires)",
+            task="demarches.sync",
+            beat_entry="demarches-sync",
+        ),
+        Job(
+            "demarches_decisions",
+            "demarches.jobs.run_decisions",
+            crontab(minute="*/5", hour="0-1,3-23"),
+            "Envoi à Démarches Simplifiées des décisions de l'ARS (acceptation, refus)",
+            task="demarches.send_decisions",
+            beat_entry="demarches-decisions",
+        ),
+        Job(
             "retention",
             "missions.jobs.run_retention",
             crontab(minute=30, hour=4),

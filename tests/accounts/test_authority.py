@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from accounts.authority import (
     ACTS,
@@ -24,6 +25,7 @@ from accounts.authority import (
 from billing.models import Statement
 from billing.services import generate_statement, generate_statements, issue_statement, record_billing_number
 from core.errors import NotAllowed
+from demarches.models import Dossier
 from missions import services
 from missions.models import Booking, Doctor
 from notifications.outbox import enqueue
@@ -227,6 +229,15 @@ def test_every_act_refuses_the_other_regions_agent(a, b):
         "statement.generate": a.cpam,
         "plan.propose": a.zone.department.region,
         "plan.review": Plan.objects.create(region=a.zone.department.region, month=datetime.date(2027, 2, 1)),
+        "demarches.sync": Dossier.objects.create(
+            demarche_number=1,
+            number=1,
+            ds_id="RG9zc2llci0x",
+            state="en_construction",
+            ds_updated_at=timezone.now(),
+            status="to_complete",
+            department=a.zone.department,
+        ),
     }
     assert set(objects) | {"statement.issue", "statement.mark_paid", "planline.decline"} == set(ACTS)
     for act, obj in objects.items():
@@ -338,7 +349,7 @@ def test_the_group_is_complete_after_migrate():
 
     group = Group.objects.get(name=ARS_GROUP)
     apps_with_permissions = set(group.permissions.values_list("content_type__app_label", flat=True))
-    assert apps_with_permissions == {"sites", "missions", "billing", "notifications", "planning"}
+    assert apps_with_permissions == {"sites", "missions", "billing", "demarches", "notifications", "planning"}
     assert Permission.objects.filter(group__name=ARS_GROUP).count() == group.permissions.count()
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as AxesAccessLog
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from dsfr.models import DsfrConfig
 from rest_framework.authtoken.models import Token, TokenProxy
@@ -17,6 +18,7 @@ from rest_framework.authtoken.models import Token, TokenProxy
 from accounts.authority import ensure_ars_group, forget_scope
 from accounts.models import AccessLog
 from billing.services import generate_statement
+from demarches.models import Decision, Dossier
 from missions.models import Booking
 from notifications.models import Message
 from planning.models import Plan, PlanSchedule
@@ -40,7 +42,21 @@ def _region(code: str, name: str):
     slot = f.SlotFactory(site=site)
     doctor = f.DoctorFactory(zones=[zone], practice_commune=f.CommuneFactory(department=department))
     booking = f.BookingFactory(doctor=doctor, slot=slot)
+    dossier = Dossier.objects.create(
+        demarche_number=1,
+        number=int(code) * 1000,
+        ds_id=f"RG9zc2llci0{code}",
+        state=Dossier.State.EN_INSTRUCTION,
+        ds_updated_at=timezone.now(),
+        status=Dossier.Status.IMPORTED,
+        doctor=doctor,
+        department=department,
+    )
     return {
+        "demarches.dossier": dossier,
+        "demarches.decision": Decision.objects.create(
+            dossier=dossier, kind=Decision.Kind.ACCEPT, next_attempt_at=timezone.now()
+        ),
         "sites.region": region,
         "sites.department": department,
         "sites.commune": doctor.practice_commune,

@@ -74,6 +74,9 @@ MATRIX: dict[str, Row] = {
     "billing.cpam": row(ALL, VIEW, actions=["delete_selected"], regional_actions=[]),
     "billing.statement": row(VIEW | {"delete"}, VIEW, actions=["regenerate", "issue", "mark_paid"]),
     "billing.statementline": row(VIEW, VIEW),
+    # Démarches Simplifiées: read-only lists; the services act (and say no outside the region)
+    "demarches.dossier": row(VIEW, VIEW, actions=["resync"]),
+    "demarches.decision": row(VIEW, VIEW, actions=["retry"]),
     "notifications.message": row(
         VIEW | {"delete"}, VIEW, actions=["delete_selected", "resend"], regional_actions=["resend"]
     ),

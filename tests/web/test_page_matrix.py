@@ -125,6 +125,8 @@ PAGES = {
     "planning:remove_line": lambda w, c: c.post(f"/ars/planning/{w.plan.pk}/lignes/{w.plan_line.pk}/retirer/"),
     "planning:swap_line": lambda w, c: c.get(f"/ars/planning/{w.plan.pk}/lignes/{w.plan_line.pk}/remplacer/"),
     "planning:decline": lambda w, c: c.get(w.decline_path),
+    # Démarches Simplifiées' webhook: a secret URL, a 404 to anyone without the secret (none is set here)
+    "demarches:webhook": lambda w, c: c.post("/webhooks/demarches-simplifiees/devine/", {"dossier_id": "1"}),
 }
 
 # fmt: off
@@ -186,6 +188,7 @@ MATRIX = [
     ("planning:remove_line",                   302,  403,  403,  403,  403,  403,  302,  404,  403,  302),
     ("planning:swap_line",                     302,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("planning:decline",                       302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
+    ("demarches:webhook",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
 ]
 # fmt: on
 
