@@ -322,6 +322,19 @@ def _message(scope: Scope) -> list[Q]:
     ]
 
 
+def _installation_lead(scope: Scope) -> list[Q]:
+    """ARS staff see the leads of their region's departments (their referents follow them); a doctor their own."""
+    rules = [Q(department__region_id__in=scope.region_ids)] if scope.regional else []
+    if scope.doctor_id is not None:
+        rules.append(Q(doctor_id=scope.doctor_id))
+    return rules
+
+
+def _installation_referent(scope: Scope) -> list[Q]:
+    """ARS staff see and edit their region's referents (the public pages show them as contacts, without a rule)."""
+    return [Q(department__region_id__in=scope.region_ids)] if scope.regional else []
+
+
 def _national_reference(scope: Scope) -> Q | None:
     """Regions, departments, EPCI, communes and flat rates: readable by every signed-in person."""
     return ALL if scope.authenticated else NOTHING
@@ -343,16 +356,31 @@ VISIBILITY: dict[str, _Rule] = {
     "billing.statement": _statement,
     "billing.statementline": _statement_line,
     "notifications.message": _message,
+    # installation: the zonage and the aids are published national data; leads and referents are the region's
+    "installation.zonagedecree": _national_reference,
+    "installation.communezonage": _national_reference,
+    "installation.aid": _national_reference,
+    "installation.installationreferent": _installation_referent,
+    "installation.installationlead": _installation_lead,
 }
 
 # Models ARS staff may edit in the admin (within their region), each field through a form or a service.
 # Every other model with a rule is read-only to them: national reference data, and records whose every change is
 # a service's act (statements, messages: the admin shows them with actions).
 EDITABLE_BY_STAFF = frozenset(
-    {"sites.zone", "sites.hostsite", "sites.slot", "missions.doctor", "missions.booking", "billing.cpam"}
+    {
+        "sites.zone",
+        "sites.hostsite",
+        "sites.slot",
+        "missions.doctor",
+        "missions.booking",
+        "billing.cpam",
+        "installation.installationreferent",
+        "installation.installationlead",
+    }
 )
 # Of those, what they may create in the admin (their region's zones, host sites and slots).
-ADDABLE_BY_STAFF = frozenset({"sites.zone", "sites.hostsite", "sites.slot"})
+ADDABLE_BY_STAFF = frozenset({"sites.zone", "sites.hostsite", "sites.slot", "installation.installationreferent"})
 
 
 def _label(model: type[Model] | str) -> str:
@@ -472,6 +500,10 @@ def _cpam_agent_or_ars(scope: Scope, obj: Any) -> bool:
     return scope.ars or obj.cpam_id in scope.cpam_ids
 
 
+def _the_doctor_themselves(scope: Scope, obj: Model) -> bool:
+    return obj.pk == scope.doctor_id
+
+
 def _close_account(scope: Scope, obj: Model) -> bool:
     """ARS staff close the account of a doctor of their region at the doctor's request; never a staff account."""
     user = cast("User", obj)
@@ -504,6 +536,10 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
     "statement.generate": _ars,  # obj: the Cpam
     "statement.issue": _ars,
     "statement.mark_paid": _cpam_agent_or_ars,
+    # installation (missions.Doctor for the ask, installation.InstallationLead and InstallationReferent otherwise)
+    "installation.ask": _the_doctor_themselves,  # a volunteer asks to know more about settling somewhere
+    "installation.follow": _ars,  # contacted, in project, installed, abandoned: ARS staff of the lead's region
+    "installation.referent": _ars,
 }
 
 

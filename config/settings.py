@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "sites",
     "missions",
     "billing",
+    "installation",
     "notifications",
     "operations",
 ]

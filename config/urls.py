@@ -7,6 +7,7 @@ urlpatterns = [
     path("compte/", include("accounts.urls")),
     path("compte/", include("accounts.security_urls")),
     path("cpam/", include("billing.urls")),
+    path("", include("installation.urls")),
     path("", include("missions.urls")),
     path("", include("sites.urls")),
 ]

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first. An app may import the apps before it in this list (and notifications, and core).
-LAYERS = ["core", "accounts", "api", "sites", "missions", "billing", "operations"]
+LAYERS = ["core", "accounts", "api", "directory", "sites", "missions", "billing", "demarches", "prosante", "planning", "installation", "operations"]  # fmt: skip
 APPS = {*LAYERS, "notifications"}
 # Wiring that assembles the whole site: it may import any app (no app imports it).
 TOP = {"config.settings", "config.urls", "config.celery", "config.wsgi", "config.asgi", "api.urls"}

@@ -1,0 +1,104 @@
+"""Every write of the installation app: the aids catalogue loaded from its file, a volunteer's lead and its follow-up
+by the ARS, the referents edited by ARS staff. (The zonage file: installation.zonage.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.authority import require
+from accounts.models import User
+from core.errors import NotAllowed
+from installation.lifecycles import LEAD
+from installation.models import OPEN_LEAD_STATUSES, Aid, InstallationLead
+from installation.notices import LeadReceived
+from installation.queries import catalogue_file
+from missions.models import Doctor
+from sites.models import Commune, Region, Zone
+
+AID_FIELDS = (
+    "name",
+    "payer",
+    "amount",
+    "amount_variation",
+    "conditions",
+    "zone_kinds",
+    "valid_from",
+    "valid_until",
+    "source_title",
+    "source_url",
+    "source_consulted_on",
+    "confidence",
+    "confidence_note",
+)
+
+
+def load_catalogue(data: dict[str, Any] | None = None) -> tuple[int, int]:
+    """Create the aids of the catalogue file that are missing and update those whose stored version is older than
+    the file's (an aid edited in the admin keeps its edit until a newer catalogue). Returns (created, updated)."""
+    data = data if data is not None else catalogue_file()
+    version = str(data["version"])
+    regions = dict(Region.objects.values_list("code", "pk"))
+    existing = {a.key: a for a in Aid.objects.all()}
+    created = updated = 0
+    for entry in data.get("aids", []):
+        values: dict[str, Any] = {name: entry.get(name) for name in AID_FIELDS}
+        for text in ("amount_variation", "conditions", "confidence_note"):
+            values[text] = (values[text] or "").strip()
+        values["region_id"] = regions.get(entry["region"]) if entry.get("region") else None
+        aid = existing.get(entry["key"])
+        if aid is None:
+            Aid.objects.create(key=entry["key"], catalogue_version=version, **values)
+            created += 1
+        elif aid.catalogue_version < version:
+            for name, value in values.items():
+                setattr(aid, name, value)
+            aid.catalogue_version = version
+            aid._change_reason = f"catalogue {version}"
+            aid.save()
+            updated += 1
+    return created, updated
+
+
+# --- leads -------------------------------------------------------------------------------------------------------
+
+
+def ask_about(
+    doctor: Doctor, *, by: User, zone: Zone | None = None, commune: Commune | None = None, message: str = ""
+) -> tuple[InstallationLead, bool]:
+    """A volunteer asks to know more about settling in `commune` (or anywhere in `zone`). Opens a lead for the ARS
+    referents of the place's department and tells them; asking again while a lead is open returns it (the same
+    click twice, or two at once: the database holds one open lead per doctor and place). Returns (lead, created)."""
+    require(by, "installation.ask", doctor, "Seul le médecin lui-même peut demander à en savoir plus.")
+    if zone is None and commune is None:
+        raise NotAllowed("Indiquez une zone ou une commune.")
+    if commune is not None:
+        # A commune of a mission zone counts for that zone too (the ARS dashboard counts per zone).
+        zone = Zone.objects.filter(siren=commune.epci.siren, active=True).first() if commune.epci_id else None
+        department_id, place = commune.department_id, {"commune": commune}
+    else:
+        department_id, place = zone.department_id, {"zone": zone, "commune": None}  # type: ignore[union-attr]
+    open_leads = InstallationLead.objects.filter(doctor=doctor, status__in=OPEN_LEAD_STATUSES, **place)
+    found = open_leads.first()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            lead = InstallationLead.objects.create(
+                doctor=doctor,
+                zone=zone,
+                commune=commune,
+                department_id=department_id,
+                message=message.strip()[:4000],
+            )
+            LeadReceived(lead).send()
+    except IntegrityError:
+        return open_leads.get(), False  # the other click won: its lead is this one
+    return lead, True
+
+
+def follow_lead(lead: InstallationLead, act: str, *, by: User, note: str = "") -> InstallationLead:
+    """ARS staff move a lead on (« contact », « plan », « install », « abandon »): the lifecycle checks who and from
+    which state, stamps, logs and keeps the history."""
+    return LEAD.run(lead, act, by=by, reason=note)
