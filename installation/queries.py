@@ -182,8 +182,8 @@ class DoctorYear:
 
 def doctor_year(doctor_id: int, year: int) -> DoctorYear:
     """Days worked (attested: `completed`) in `year` per month, per zone and per zonage class of the host site's
-    commune *on the date worked*, and the flat rates stated to the CPAM and paid (statement lines of those days,
-    reversals included). Figures only: whether they open a right to a contract is for the CPAM to judge."""
+    commune *on the date worked*, and the flat rates stated to the CPAM (lines of issued or paid statements, by the
+    date of the day, reversals included) and paid. Figures only: whether they open a right to a contract is for the CPAM to judge."""
     days = list(
         Booking.objects.filter(doctor_id=doctor_id, status=Booking.Status.COMPLETED, date__year=year)
         .select_related("zone", "slot__site__commune__department")
@@ -211,7 +211,11 @@ def doctor_year(doctor_id: int, year: int) -> DoctorYear:
             line = classes[(decree.pk, commune.pk)]
         label = str(labels[line.kind]) if line else "Zonage inconnu à cette date"
         zonage.setdefault(label, YearRow(label)).days += booking.day_fraction
-    lines = StatementLine.objects.filter(booking__doctor_id=doctor_id, date__year=year)
+    lines = StatementLine.objects.filter(
+        booking__doctor_id=doctor_id,
+        date__year=year,
+        statement__status__in=[StatementStatus.ISSUED, StatementStatus.PAID],  # a draft is the ARS's preview
+    )
     stated = sum(lines.values_list("amount", flat=True), ZERO)
     paid = sum(lines.filter(statement__status=StatementStatus.PAID).values_list("amount", flat=True), ZERO)
     return DoctorYear(

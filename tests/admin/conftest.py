@@ -39,7 +39,12 @@ def _region(code: str, name: str):
     slot = f.SlotFactory(site=site)
     doctor = f.DoctorFactory(zones=[zone], practice_commune=f.CommuneFactory(department=department))
     booking = f.BookingFactory(doctor=doctor, slot=slot)
+    decree = f.ZonageDecreeFactory(region=region)
     return {
+        "installation.zonagedecree": decree,
+        "installation.communezonage": f.CommuneZonageFactory(decree=decree, commune=doctor.practice_commune),
+        "installation.installationreferent": f.InstallationReferentFactory(department=department),
+        "installation.installationlead": f.InstallationLeadFactory(doctor=doctor, zone=zone),
         "sites.region": region,
         "sites.department": department,
         "sites.commune": doctor.practice_commune,
@@ -126,6 +131,7 @@ def world(db) -> World:
                 user_agent="test", ip_address="192.0.2.1", username="x@exemple.fr", http_accept="*/*", path_info="/"
             ),
             "dsfr.dsfrconfig": DsfrConfig.objects.create(site_title="Un médecin près de chez vous"),
+            "installation.aid": f.AidFactory(),
         }
     )
     return world

@@ -74,6 +74,12 @@ MATRIX: dict[str, Row] = {
     "billing.cpam": row(ALL, VIEW, actions=["delete_selected"], regional_actions=[]),
     "billing.statement": row(VIEW | {"delete"}, VIEW, actions=["regenerate", "issue", "mark_paid"]),
     "billing.statementline": row(VIEW, VIEW),
+    # installation: the zonage and the aids are national reference data; referents and leads are the region's
+    "installation.zonagedecree": REFERENCE,
+    "installation.communezonage": REFERENCE,
+    "installation.aid": REFERENCE,
+    "installation.installationreferent": row(ALL, VIEW | {"add"}, actions=["delete_selected"], regional_actions=[]),
+    "installation.installationlead": row(NO_ADD_NO_DELETE, VIEW, actions=["contact", "plan", "install", "abandon"]),
     "notifications.message": row(
         VIEW | {"delete"}, VIEW, actions=["delete_selected", "resend"], regional_actions=["resend"]
     ),

@@ -193,6 +193,7 @@ OPERATIONS = {
     ),
     "POST statements/{id}/issue": lambda w, c, p: c.post(f"/api/v1/statements/{w.draft_statement.pk}/issue/"),
     "POST statements/{id}/mark-paid": lambda w, c, p: c.post(f"/api/v1/statements/{w.issued_statement.pk}/mark-paid/"),
+    "GET zonage": lambda w, c, p: c.get("/api/v1/zonage/", {"commune": w.site.commune.insee_code}),
 }
 
 # fmt: off
@@ -237,6 +238,7 @@ MATRIX = [
     ("POST statements/generate",        401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
     ("POST statements/{id}/issue",      401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("POST statements/{id}/mark-paid",  401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("GET zonage",                      401,  200,  200,  200,  200,  200,  200,  200,  200,  200),
 ]
 # fmt: on
 

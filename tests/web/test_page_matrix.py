@@ -100,6 +100,13 @@ PAGES = {
     "sites:publish": lambda w, c: c.get("/lieu/creneaux/publier/"),
     # ARS
     "missions:ars_dashboard": lambda w, c: c.get("/ars/"),
+    # installation
+    "installation:index": lambda w, c: c.get("/s-installer/", {"q": "Sai"}),
+    "installation:zone": lambda w, c: c.get(f"/s-installer/zone/{w.zone.pk}/"),
+    "installation:commune": lambda w, c: c.get(f"/s-installer/commune/{w.site.commune.insee_code}/"),
+    "installation:ask": lambda w, c: c.post("/s-installer/en-savoir-plus/", {"zone": w.zone.pk, "message": "Bonjour"}),
+    "installation:my_year": lambda w, c: c.get("/medecin/mon-annee/"),
+    "installation:my_year_pdf": lambda w, c: c.get("/medecin/mon-annee/pdf/"),
 }
 
 # fmt: off
@@ -152,6 +159,12 @@ MATRIX = [
     ("missions:host_attest",                   302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("sites:publish",                          302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:ars_dashboard",                 302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
+    ("installation:index",                     200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("installation:zone",                      200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("installation:commune",                   200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("installation:ask",                       302,  302,  302,  403,  403,  403,  403,  403,  403,  403),
+    ("installation:my_year",                   302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("installation:my_year_pdf",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
 ]
 # fmt: on
 
