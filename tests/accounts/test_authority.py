@@ -224,8 +224,11 @@ def test_every_act_refuses_the_other_regions_agent(a, b):
         "booking.cancel": a.booking,
         "cpam.edit": a.cpam,
         "statement.generate": a.cpam,
+        "installation.follow": f.InstallationLeadFactory(doctor=a.doctor, zone=a.zone),
+        "installation.referent": f.InstallationReferentFactory(department=a.zone.department),
     }
-    assert set(objects) | {"statement.issue", "statement.mark_paid"} == set(ACTS)
+    # « installation.ask » is the doctor's own (tests/installation/test_leads.py): no ARS agent may do it.
+    assert set(objects) | {"statement.issue", "statement.mark_paid", "installation.ask"} == set(ACTS)
     for act, obj in objects.items():
         assert may(a.staff, act, obj), act
         assert not may(b.staff, act, obj), act
@@ -326,7 +329,7 @@ def test_the_group_is_complete_after_migrate():
 
     group = Group.objects.get(name=ARS_GROUP)
     apps_with_permissions = set(group.permissions.values_list("content_type__app_label", flat=True))
-    assert apps_with_permissions == {"sites", "missions", "billing", "notifications"}
+    assert apps_with_permissions == {"sites", "missions", "billing", "notifications", "installation"}
     assert Permission.objects.filter(group__name=ARS_GROUP).count() == group.permissions.count()
 
 

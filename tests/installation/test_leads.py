@@ -88,3 +88,27 @@ def test_an_abandon_needs_a_reason_and_a_closed_lead_stays_closed(doctor, zone, 
     # Closed: the doctor may ask again, which opens a new lead.
     again, created = ask_about(doctor, by=doctor.user, zone=zone)
     assert created and again != lead
+
+
+def test_who_sees_a_lead(doctor, other_doctor, zone, ars_staff, ars_other_region):
+    from accounts.authority import visible
+
+    lead, _ = ask_about(doctor, by=doctor.user, zone=zone)
+    assert list(visible(ars_staff, InstallationLead)) == [lead]
+    assert list(visible(doctor.user, InstallationLead)) == [lead]
+    assert not visible(ars_other_region, InstallationLead).exists()
+    assert not visible(other_doctor.user, InstallationLead).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_open_one_lead_and_send_one_message():
+    """Real parallel transactions: the partial unique constraint holds one open lead per doctor and place."""
+    from tests.missions.race_scenarios import OK, race
+
+    zone = f.ZoneFactory()
+    doctor = f.DoctorFactory(zones=[zone])
+    outcomes = race([lambda: ask_about(doctor, by=doctor.user, zone=zone) for _ in range(6)])
+    assert [outcome for outcome, _ in outcomes] == [OK] * 6, outcomes
+    assert InstallationLead.objects.filter(doctor=doctor).count() == 1
+    assert Message.objects.filter(kind="installation_lead").count() == 1
