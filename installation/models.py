@@ -245,4 +245,6 @@ class InstallationLead(models.Model):
 
     @property
     def place_name(self) -> str:
-        return self.commune.name if self.commune_id else (self.zone.name if self.zone else "")
+        if self.commune is not None:
+            return self.commune.name
+        return self.zone.name if self.zone is not None else ""

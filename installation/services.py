@@ -55,7 +55,6 @@ def load_catalogue(data: dict[str, Any] | None = None) -> tuple[int, int]:
             for name, value in values.items():
                 setattr(aid, name, value)
             aid.catalogue_version = version
-            aid._change_reason = f"catalogue {version}"
             aid.save()
             updated += 1
     return created, updated
@@ -73,9 +72,11 @@ def ask_about(
     require(by, "installation.ask", doctor, "Seul le médecin lui-même peut demander à en savoir plus.")
     if zone is None and commune is None:
         raise NotAllowed("Indiquez une zone ou une commune.")
+    place: dict[str, Any]
     if commune is not None:
         # A commune of a mission zone counts for that zone too (the ARS dashboard counts per zone).
-        zone = Zone.objects.filter(siren=commune.epci.siren, active=True).first() if commune.epci_id else None
+        epci = commune.epci
+        zone = Zone.objects.filter(siren=epci.siren, active=True).first() if epci is not None else None
         department_id, place = commune.department_id, {"commune": commune}
     else:
         department_id, place = zone.department_id, {"zone": zone, "commune": None}  # type: ignore[union-attr]

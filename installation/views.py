@@ -56,7 +56,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _doctor_of(request: HttpRequest) -> Doctor | None:
-    return Doctor.objects.filter(user_id=request.user.pk).first() if is_doctor(request.user) else None
+    return Doctor.objects.filter(user=signed_in(request)).first() if is_doctor(request.user) else None
 
 
 def _page(request: HttpRequest, *, zone: Zone | None, commune: Commune | None, **extra: Any) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def _page(request: HttpRequest, *, zone: Zone | None, commune: Commune | None, *
     doctor = _doctor_of(request)
     open_lead = None
     if doctor is not None:
-        place = {"commune": commune} if commune is not None else {"zone": zone, "commune": None}
+        place: dict[str, Any] = {"commune": commune} if commune is not None else {"zone": zone, "commune": None}
         open_lead = InstallationLead.objects.filter(doctor=doctor, status__in=OPEN_LEAD_STATUSES, **place).first()
     form = AskForm(initial={"zone": zone.pk if zone else None, "commune": commune.insee_code if commune else ""})
     return {
@@ -127,7 +127,7 @@ def ask(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Seuls les médecins volontaires peuvent demander à en savoir plus.")
     form = AskForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "Demande incomplète.")
+        messages.error(request, " ".join(str(error) for error in form.non_field_errors()) or "Demande incomplète.")
         return redirect("installation:index")
     zone = commune = None
     if form.cleaned_data.get("commune"):
