@@ -5,7 +5,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from accounts.authority import visible
@@ -59,11 +59,7 @@ class CommuneZonageSerializer(serializers.ModelSerializer):
             "Le classement de chaque commune (ZIP, ZAC, ZV, hors zonage ; lignes des quartiers prioritaires à part) "
             "dans l'arrêté de l'ARS en vigueur à la date demandée. Un nouvel arrêté remplace l'ancien à sa date."
         ),
-        parameters=[
-            OpenApiParameter("date", str, description="Date (AAAA-MM-JJ) ; par défaut : aujourd'hui."),
-            OpenApiParameter("commune", str, description="Code INSEE de la commune."),
-            OpenApiParameter("department", str, description="Code du département."),
-        ],
+        parameters=[ZonageQuerySerializer],
     ),
 )
 class ZonageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -172,3 +172,22 @@ def test_the_command_loads_a_good_file(tmp_path, territory, capsys):
     )
     assert "1 ligne(s) de zonage enregistrée(s)" in capsys.readouterr().out
     assert ZonageDecree.objects.get().source_url == "https://www.auvergne-rhone-alpes.ars.sante.fr/"
+
+
+def test_the_api_gives_the_class_in_force_on_the_date_asked(tmp_path, territory, doctor, django_assert_max_num_queries):
+    from tests.api.conftest import client_for
+
+    upper = territory["upper"]
+    old = DecreeFacts(reference="2022-14-0001", valid_from=datetime.date(2022, 3, 1))
+    load_zonage(national_csv(tmp_path, [f"{upper.insee_code};{upper.name};2_ZAC"]), territory["region"], old)
+    load_zonage(national_csv(tmp_path, [f"{upper.insee_code};{upper.name};1_ZIP"]), territory["region"], FACTS)
+    client = client_for(doctor.user)
+    with django_assert_max_num_queries(12):
+        before = client.get("/api/v1/zonage/", {"commune": upper.insee_code, "date": "2025-12-31"}).json()
+    after = client.get("/api/v1/zonage/", {"commune": upper.insee_code, "date": "2026-01-01"}).json()
+    assert [(r["kind"], r["decree"]) for r in before["results"]] == [("zac", "2022-14-0001")]
+    assert [(r["kind"], r["decree"], r["valid_from"]) for r in after["results"]] == [
+        ("zip", "2025-17-1113", "2026-01-01")
+    ]
+    refused = client.get("/api/v1/zonage/", {"date": "2026-02-30", "commune": "1"})
+    assert refused.status_code == 400 and set(refused.json()) == {"date", "commune"}
