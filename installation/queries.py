@@ -86,6 +86,18 @@ def zone_communes(zone: Zone) -> QuerySet[Commune]:
     return Commune.objects.filter(epci__siren=zone.siren).select_related("department").order_by("name")
 
 
+def mission_zone_of(commune: Commune) -> Zone | None:
+    """The active zone of the mission the commune lies in (its EPCI), if any."""
+    epci = commune.epci
+    return Zone.objects.filter(siren=epci.siren, active=True).first() if epci is not None else None
+
+
+def open_leads(doctor_id: int, *, zone: Zone | None = None, commune: Commune | None = None) -> QuerySet:
+    """The doctor's open lead for a commune, or for a zone as a whole (one at most: the database holds it)."""
+    place: dict[str, Any] = {"commune": commune} if commune is not None else {"zone": zone, "commune": None}
+    return InstallationLead.objects.filter(doctor_id=doctor_id, status__in=OPEN_LEAD_STATUSES, **place)
+
+
 def zonage_history(commune: Commune) -> QuerySet[CommuneZonage]:
     """Every arrêté's line for the commune, newest arrêté first: a new arrêté never erases an older one."""
     return CommuneZonage.objects.filter(commune=commune).select_related("decree").order_by("-decree__valid_from", "qpv")

@@ -11,9 +11,9 @@ from accounts.authority import require
 from accounts.models import User
 from core.errors import NotAllowed
 from installation.lifecycles import LEAD
-from installation.models import OPEN_LEAD_STATUSES, Aid, InstallationLead
+from installation.models import Aid, InstallationLead
 from installation.notices import LeadReceived
-from installation.queries import catalogue_file
+from installation.queries import catalogue_file, mission_zone_of, open_leads
 from missions.models import Doctor
 from sites.models import Commune, Region, Zone
 
@@ -72,16 +72,13 @@ def ask_about(
     require(by, "installation.ask", doctor, "Seul le médecin lui-même peut demander à en savoir plus.")
     if zone is None and commune is None:
         raise NotAllowed("Indiquez une zone ou une commune.")
-    place: dict[str, Any]
     if commune is not None:
-        # A commune of a mission zone counts for that zone too (the ARS dashboard counts per zone).
-        epci = commune.epci
-        zone = Zone.objects.filter(siren=epci.siren, active=True).first() if epci is not None else None
-        department_id, place = commune.department_id, {"commune": commune}
+        department_id = commune.department_id
+        zone = mission_zone_of(commune)  # a commune of a mission zone counts for it too (the ARS dashboard)
     else:
-        department_id, place = zone.department_id, {"zone": zone, "commune": None}  # type: ignore[union-attr]
-    open_leads = InstallationLead.objects.filter(doctor=doctor, status__in=OPEN_LEAD_STATUSES, **place)
-    found = open_leads.first()
+        department_id = zone.department_id  # type: ignore[union-attr]
+    existing = open_leads(doctor.pk, zone=zone, commune=commune)
+    found = existing.first()
     if found is not None:
         return found, False
     try:
@@ -95,7 +92,7 @@ def ask_about(
             )
             LeadReceived(lead).send()
     except IntegrityError:
-        return open_leads.get(), False  # the other click won: its lead is this one
+        return existing.get(), False  # the other click won: its lead is this one
     return lead, True
 
 

@@ -21,13 +21,14 @@ from accounts.person import signed_in
 from core.errors import RuleViolation
 from installation.document import year_pdf
 from installation.forms import AskForm, YearForm
-from installation.models import OPEN_LEAD_STATUSES, InstallationLead
 from installation.queries import (
     aids_at,
     contacts_of,
     decree_in_force,
     doctor_year,
     kinds_of_lines,
+    mission_zone_of,
+    open_leads,
     qpv_kinds_of,
     zonage_history,
     zonage_of,
@@ -64,10 +65,7 @@ def _page(request: HttpRequest, *, zone: Zone | None, commune: Commune | None, *
     today = timezone.localdate()
     department = commune.department if commune is not None else zone.department  # type: ignore[union-attr]
     doctor = _doctor_of(request)
-    open_lead = None
-    if doctor is not None:
-        place: dict[str, Any] = {"commune": commune} if commune is not None else {"zone": zone, "commune": None}
-        open_lead = InstallationLead.objects.filter(doctor=doctor, status__in=OPEN_LEAD_STATUSES, **place).first()
+    open_lead = open_leads(doctor.pk, zone=zone, commune=commune).first() if doctor is not None else None
     form = AskForm(initial={"zone": zone.pk if zone else None, "commune": commune.insee_code if commune else ""})
     return {
         "today": today,
@@ -105,7 +103,6 @@ def commune_page(request: HttpRequest, insee_code: str) -> HttpResponse:
     line = zonage_of(commune, today)
     qpv = qpv_kinds_of(commune, today)
     aids = aids_at(today, kinds_of_lines([line], qpv), commune.department.region)
-    zone = Zone.objects.filter(siren=commune.epci.siren, active=True).first() if commune.epci else None
     context = _page(
         request,
         zone=None,
@@ -113,7 +110,7 @@ def commune_page(request: HttpRequest, insee_code: str) -> HttpResponse:
         zonage=line,
         qpv=sorted(qpv),
         history=list(zonage_history(commune)),
-        mission_zone=zone,
+        mission_zone=mission_zone_of(commune),
         sites=list(HostSite.objects.filter(commune=commune, active=True).order_by("name")),
     )
     return render(request, "installation/place.html", {**context, "aids": aids, "place": commune})
