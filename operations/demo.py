@@ -526,7 +526,7 @@ DEMO_ZONAGE_TITLE = (
 DEMO_ZONAGE_SPLIT = [(ZonageKind.ZIP, 7), (ZonageKind.ZAC, 3)]
 
 
-def _installation(demo: "Demo", validated: list[Doctor]) -> None:
+def seed_installation(demo: "Demo", validated: list[Doctor]) -> None:
     """Demo values, marked as such: a zonage of the demo zones' communes, one ARS installation referent per
     department (demo addresses), and one volunteer's lead for a zone where they worked."""
     decree, created = ZonageDecree.objects.get_or_create(
@@ -634,7 +634,7 @@ def seed_demo(*, today: date | None = None, on_step: Callable[[str], None] | Non
         demo.future_bookings(validated)
         demo.availabilities(validated)
         on_step("Zonage (démo), référents installation et une demande d'installation…")
-        _installation(demo, validated)
+        seed_installation(demo, validated)
         # The demo's messages never go out by themselves (some are addressed to the real CDOM and CPAM).
         Message.objects.filter(pk__gt=last_message, status=Message.Status.PENDING).update(status=Message.Status.HELD)
     return demo.report
