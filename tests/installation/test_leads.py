@@ -112,3 +112,16 @@ def test_two_clicks_at_once_open_one_lead_and_send_one_message():
     assert [outcome for outcome, _ in outcomes] == [OK] * 6, outcomes
     assert InstallationLead.objects.filter(doctor=doctor).count() == 1
     assert Message.objects.filter(kind="installation_lead").count() == 1
+
+
+def test_the_doctors_data_holds_their_leads_and_closing_erases_their_messages(client, doctor, zone):
+    from accounts.privacy import close_account
+
+    lead, _ = ask_about(doctor, by=doctor.user, zone=zone, message="Mon numéro personnel : 06 00 00 00 00")
+    client.force_login(doctor.user)
+    data = client.get("/compte/mes-donnees.json").json()
+    assert data["installation"][0]["message"] == "Mon numéro personnel : 06 00 00 00 00"
+    close_account(doctor.user, by=doctor.user)
+    lead.refresh_from_db()
+    assert lead.message == ""
+    assert not lead.history.exclude(message="").exists()
