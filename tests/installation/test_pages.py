@@ -100,3 +100,14 @@ def test_the_pages_keep_to_a_query_budget(client, doctor, zone, zoned, django_as
         assert client.get(f"/s-installer/zone/{zone.pk}/").status_code == 200
     with django_assert_max_num_queries(25):
         assert client.get(f"/s-installer/commune/{zoned['upper'].insee_code}/").status_code == 200
+
+
+def test_a_volunteer_asks_about_a_commune(client, doctor, zone, territory):
+    client.force_login(doctor.user)
+    commune = territory["outside"]
+    response = client.post("/s-installer/en-savoir-plus/", {"commune": commune.insee_code})
+    assert response.status_code == 302 and response.url == f"/s-installer/commune/{commune.insee_code}/"
+    lead = InstallationLead.objects.get()
+    assert (lead.commune, lead.zone, lead.department) == (commune, None, commune.department)
+    assert client.post("/s-installer/en-savoir-plus/", {"message": "Où ?"}).status_code == 302  # no place: refused
+    assert InstallationLead.objects.count() == 1
