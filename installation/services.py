@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.authority import require
 from accounts.models import User
@@ -41,7 +42,8 @@ def load_catalogue(data: dict[str, Any] | None = None) -> tuple[int, int]:
     version = str(data["version"])
     regions = dict(Region.objects.values_list("code", "pk"))
     existing = {a.key: a for a in Aid.objects.all()}
-    created = updated = 0
+    fresh: list[Aid] = []
+    changed: list[Aid] = []
     for entry in data.get("aids", []):
         values: dict[str, Any] = {name: entry.get(name) for name in AID_FIELDS}
         for text in ("amount_variation", "conditions", "confidence_note"):
@@ -49,15 +51,18 @@ def load_catalogue(data: dict[str, Any] | None = None) -> tuple[int, int]:
         values["region_id"] = regions.get(entry["region"]) if entry.get("region") else None
         aid = existing.get(entry["key"])
         if aid is None:
-            Aid.objects.create(key=entry["key"], catalogue_version=version, **values)
-            created += 1
+            fresh.append(Aid(key=entry["key"], catalogue_version=version, **values))
         elif aid.catalogue_version < version:
             for name, value in values.items():
                 setattr(aid, name, value)
             aid.catalogue_version = version
-            aid.save()
-            updated += 1
-    return created, updated
+            changed.append(aid)
+    # In bulk, each with its version in the history (a few queries, not two per aid: load_reference_data's budget).
+    if fresh:
+        bulk_create_with_history(fresh, Aid)
+    if changed:
+        bulk_update_with_history(changed, Aid, [*AID_FIELDS, "region", "catalogue_version"])
+    return len(fresh), len(changed)
 
 
 # --- leads -------------------------------------------------------------------------------------------------------
