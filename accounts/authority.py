@@ -354,6 +354,19 @@ def _ds_sync(scope: Scope) -> Q | None:
     return ALL if scope.regional else NOTHING
 
 
+def _installation_lead(scope: Scope) -> list[Q]:
+    """ARS staff see the leads of their region's departments (their referents follow them); a doctor their own."""
+    rules = [Q(department__region_id__in=scope.region_ids)] if scope.regional else []
+    if scope.doctor_id is not None:
+        rules.append(Q(doctor_id=scope.doctor_id))
+    return rules
+
+
+def _installation_referent(scope: Scope) -> list[Q]:
+    """ARS staff see and edit their region's referents (the public pages show them as contacts, without a rule)."""
+    return [Q(department__region_id__in=scope.region_ids)] if scope.regional else []
+
+
 def _national_reference(scope: Scope) -> Q | None:
     """Regions, departments, EPCI, communes and flat rates: readable by every signed-in person."""
     return ALL if scope.authenticated else NOTHING
@@ -381,6 +394,12 @@ VISIBILITY: dict[str, _Rule] = {
     "demarches.dossier": _ds_dossier,
     "demarches.decision": _ds_decision,
     "demarches.demarchesync": _ds_sync,
+    # installation: the zonage and the aids are published national data; leads and referents are the region's
+    "installation.zonagedecree": _national_reference,
+    "installation.communezonage": _national_reference,
+    "installation.aid": _national_reference,
+    "installation.installationreferent": _installation_referent,
+    "installation.installationlead": _installation_lead,
 }
 
 # Models ARS staff may edit in the admin (within their region), each field through a form or a service.
@@ -395,10 +414,15 @@ EDITABLE_BY_STAFF = frozenset(
         "missions.booking",
         "billing.cpam",
         "planning.planschedule",
+        "installation.installationreferent",
+        "installation.installationlead",
     }
 )
-# Of those, what they may create in the admin (their region's zones, host sites and slots, its plan schedule).
-ADDABLE_BY_STAFF = frozenset({"sites.zone", "sites.hostsite", "sites.slot", "planning.planschedule"})
+# Of those, what they may create in the admin (their region's zones, host sites and slots, its plan schedule, the
+# installation referents of its departments).
+ADDABLE_BY_STAFF = frozenset(
+    {"sites.zone", "sites.hostsite", "sites.slot", "planning.planschedule", "installation.installationreferent"}
+)
 
 
 def _label(model: type[Model] | str) -> str:
@@ -529,6 +553,10 @@ def _offered_doctor(scope: Scope, obj: Any) -> bool:
     return scope.doctor_id is not None and obj.doctor_id == scope.doctor_id
 
 
+def _the_doctor_themselves(scope: Scope, obj: Model) -> bool:
+    return obj.pk == scope.doctor_id
+
+
 def _close_account(scope: Scope, obj: Model) -> bool:
     """ARS staff close the account of a doctor of their region at the doctor's request; never a staff account."""
     user = cast("User", obj)
@@ -567,6 +595,10 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
     "planline.decline": _offered_doctor,
     # Démarches Simplifiées (demarches.Dossier, demarches.DemarcheSync): import again, resend a decision
     "demarches.sync": _ars,
+    # installation (missions.Doctor for the ask, installation.InstallationLead and InstallationReferent otherwise)
+    "installation.ask": _the_doctor_themselves,  # a volunteer asks to know more about settling somewhere
+    "installation.follow": _ars,  # contacted, in project, installed, abandoned: ARS staff of the lead's region
+    "installation.referent": _ars,
 }
 
 

@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 from api.auth import ObtainTokenView
 from billing.api import StatementViewSet
 from config.security import API_DOCS_CSP_UPDATE
+from installation.api import ZonageViewSet
 from missions.api import AvailabilityViewSet, BookingViewSet, CoverageViewSet, DoctorViewSet, SlotViewSet
 from planning.api import PlanViewSet
 from sites.api import HostSiteViewSet, ZoneViewSet
@@ -28,6 +29,7 @@ router.register("availability", AvailabilityViewSet, basename="availability")
 router.register("coverage", CoverageViewSet, basename="coverage")
 router.register("statements", StatementViewSet, basename="statement")
 router.register("plans", PlanViewSet, basename="plan")
+router.register("zonage", ZonageViewSet, basename="zonage")
 
 
 class _RouterRoutes:

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "prosante",
     "planning",
     "demarches",
+    "installation",
     "notifications",
     "operations",
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("cpam/", include("billing.urls")),
     path("", include("prosante.urls")),
     path("webhooks/demarches-simplifiees/", include("demarches.urls")),
+    path("", include("installation.urls")),
     path("", include("missions.urls")),
     path("", include("sites.urls")),
     path("", include("planning.urls")),

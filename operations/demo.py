@@ -35,6 +35,9 @@ from billing import services as billing
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
 from core.errors import RuleViolation
 from core.history import set_history_user
+from installation.models import CommuneZonage, InstallationLead, InstallationReferent, ZonageDecree, ZonageKind
+from installation.queries import zone_communes
+from installation.services import ask_about
 from missions import services as missions
 from missions.models import Booking, Doctor
 from missions.registration import Registration
@@ -514,6 +517,63 @@ class Demo:
                 billing.mark_statement_paid(statement, by=self.cpam_users[statement.cpam.department_id])
 
 
+DEMO_ZONAGE_REFERENCE = "DÉMO (valeurs fictives)"
+DEMO_ZONAGE_TITLE = (
+    "Zonage de démonstration : classements tirés au hasard pour les communes des zones de la démo, sans valeur. "
+    "Le vrai zonage (arrêté ARS AuRA n° 2025-17-1113, en vigueur au 1er janvier 2026) se charge avec "
+    "manage.py load_zonage."
+)
+DEMO_ZONAGE_SPLIT = [(ZonageKind.ZIP, 7), (ZonageKind.ZAC, 3)]
+
+
+def seed_installation(demo: "Demo", validated: list[Doctor]) -> None:
+    """Demo values, marked as such: a zonage of the demo zones' communes, one ARS installation referent per
+    department (demo addresses), and one volunteer's lead for a zone where they worked."""
+    decree, created = ZonageDecree.objects.get_or_create(
+        region=demo.region,
+        reference=DEMO_ZONAGE_REFERENCE,
+        defaults={"title": DEMO_ZONAGE_TITLE, "valid_from": date(demo.today.year, 1, 1), "loaded_by": "seed_demo"},
+    )
+    if created:
+        lines = [
+            CommuneZonage(
+                decree=decree,
+                commune=commune,
+                kind=_weighted(_rng("zonage", commune.insee_code), DEMO_ZONAGE_SPLIT),
+                territory="(démo)",
+            )
+            for zone in Zone.objects.filter(department__region=demo.region).order_by("siren")
+            for commune in zone_communes(zone)
+        ]
+        CommuneZonage.objects.bulk_create(lines, ignore_conflicts=True)
+        demo.report.created["lignes de zonage (démo)"] += len(lines)
+    for department in demo.region.departments.order_by("code"):
+        _, made = InstallationReferent.objects.get_or_create(
+            department=department,
+            email=f"installation-{department.code.lower()}@demo.fr",
+            defaults={"name": f"Référent installation ARS (démo), {department.name}", "phone": "04 00 00 00 00"},
+        )
+        demo.report.created["référents installation"] += int(made)
+    worked = (
+        Booking.objects.filter(doctor__in=validated, status=Booking.Status.COMPLETED)
+        .select_related("doctor__user", "zone")
+        .order_by("doctor__rpps", "date")
+        .first()
+    )
+    if worked is not None and not InstallationLead.objects.filter(doctor=worked.doctor).exists():
+        ask_about(
+            worked.doctor,
+            by=worked.doctor.user,
+            zone=worked.zone,
+            message="J'ai aimé consulter ici : quelles aides pour m'y installer l'an prochain ?",
+        )
+        demo.report.created["demandes d'installation"] += 1
+    if worked is not None:
+        demo.report.logins.append(
+            ("Médecin intéressé par une installation", worked.doctor.user.email, f"zone {worked.zone.name}")
+        )
+
+
 @contextmanager
 def cheap_password_hashing() -> Iterator[None]:
     """Within this block, new passwords are hashed with MD5 (the demo then stores one real hash for all its
@@ -573,6 +633,8 @@ def seed_demo(*, today: date | None = None, on_step: Callable[[str], None] | Non
         demo.future_slots()
         demo.future_bookings(validated)
         demo.availabilities(validated)
+        on_step("Zonage (démo), référents installation et une demande d'installation…")
+        seed_installation(demo, validated)
         # The demo's messages never go out by themselves (some are addressed to the real CDOM and CPAM).
         Message.objects.filter(pk__gt=last_message, status=Message.Status.PENDING).update(status=Message.Status.HELD)
     return demo.report

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.db import transaction
 
 from billing.reference import load_cpams, load_flat_rates
+from installation.services import load_catalogue
 from sites.models import Region
 from sites.reference import DATA_DIR, load_territory, load_zone_file, read_csv
 
@@ -20,6 +21,7 @@ class ReferenceReport:
     host_sites_created: int
     cpams: int
     flat_rates: int
+    aids: int = 0
     zones_from_file: int = 0
     host_sites_from_file: int = 0
 
@@ -41,6 +43,7 @@ def load_reference_data(
             host_sites_created=territory.host_sites_created,
             cpams=cpams,
             flat_rates=flat_rates,
+            aids=sum(load_catalogue()),
         )
         if zones_file is not None:
             region = Region.objects.get(code=region_code)

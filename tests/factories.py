@@ -236,3 +236,60 @@ class FlatRateFactory(factory.django.DjangoModelFactory):
 
     amount = Decimal("200.00")
     valid_from = datetime.date(2025, 9, 1)
+
+
+# --- installation ------------------------------------------------------------------------------------------------
+
+
+class ZonageDecreeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "installation.ZonageDecree"
+
+    region = factory.SubFactory(RegionFactory)
+    reference = factory.Sequence(lambda n: f"2025-17-{1000 + n}")
+    valid_from = datetime.date(2026, 1, 1)
+
+
+class CommuneZonageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "installation.CommuneZonage"
+
+    decree = factory.SubFactory(ZonageDecreeFactory)
+    commune = factory.SubFactory(CommuneFactory)
+    kind = "zip"
+
+
+class AidFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "installation.Aid"
+
+    key = factory.Sequence(lambda n: f"aide-{n}")
+    name = factory.Sequence(lambda n: f"Aide à l'installation {n}")
+    payer = "Assurance Maladie"
+    amount = "10 000 €"
+    zone_kinds = factory.LazyFunction(lambda: ["zip"])
+    valid_from = datetime.date(2026, 1, 1)
+    source_title = "ameli.fr"
+    source_url = "https://www.ameli.fr/"
+    source_consulted_on = datetime.date(2026, 12, 3)
+    confidence = "confirme"
+    catalogue_version = "2026-12-03"
+
+
+class InstallationReferentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "installation.InstallationReferent"
+
+    department = factory.SubFactory(DepartmentFactory)
+    name = factory.Faker("name", locale="fr_FR")
+    email = factory.Sequence(lambda n: f"referent{n}@ars.exemple.fr")
+
+
+class InstallationLeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "installation.InstallationLead"
+
+    doctor = factory.SubFactory(DoctorFactory)
+    zone = factory.SubFactory(ZoneFactory)
+    department = factory.LazyAttribute(lambda o: o.zone.department)
+    message = "Je souhaite en savoir plus."

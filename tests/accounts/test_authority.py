@@ -238,8 +238,13 @@ def test_every_act_refuses_the_other_regions_agent(a, b):
             status="to_complete",
             department=a.zone.department,
         ),
+        "installation.follow": f.InstallationLeadFactory(doctor=a.doctor, zone=a.zone),
+        "installation.referent": f.InstallationReferentFactory(department=a.zone.department),
     }
-    assert set(objects) | {"statement.issue", "statement.mark_paid", "planline.decline"} == set(ACTS)
+    # « installation.ask » is the doctor's own (tests/installation/test_leads.py): no ARS agent may do it.
+    assert set(objects) | {"statement.issue", "statement.mark_paid", "planline.decline", "installation.ask"} == set(
+        ACTS
+    )
     for act, obj in objects.items():
         assert may(a.staff, act, obj), act
         assert not may(b.staff, act, obj), act
@@ -349,7 +354,15 @@ def test_the_group_is_complete_after_migrate():
 
     group = Group.objects.get(name=ARS_GROUP)
     apps_with_permissions = set(group.permissions.values_list("content_type__app_label", flat=True))
-    assert apps_with_permissions == {"sites", "missions", "billing", "demarches", "notifications", "planning"}
+    assert apps_with_permissions == {
+        "sites",
+        "missions",
+        "billing",
+        "demarches",
+        "notifications",
+        "planning",
+        "installation",
+    }
     assert Permission.objects.filter(group__name=ARS_GROUP).count() == group.permissions.count()
 
 

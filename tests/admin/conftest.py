@@ -52,11 +52,16 @@ def _region(code: str, name: str):
         doctor=doctor,
         department=department,
     )
+    decree = f.ZonageDecreeFactory(region=region)
     return {
         "demarches.dossier": dossier,
         "demarches.decision": Decision.objects.create(
             dossier=dossier, kind=Decision.Kind.ACCEPT, next_attempt_at=timezone.now()
         ),
+        "installation.zonagedecree": decree,
+        "installation.communezonage": f.CommuneZonageFactory(decree=decree, commune=doctor.practice_commune),
+        "installation.installationreferent": f.InstallationReferentFactory(department=department),
+        "installation.installationlead": f.InstallationLeadFactory(doctor=doctor, zone=zone),
         "sites.region": region,
         "sites.department": department,
         "sites.commune": doctor.practice_commune,
@@ -145,6 +150,7 @@ def world(db) -> World:
                 user_agent="test", ip_address="192.0.2.1", username="x@exemple.fr", http_accept="*/*", path_info="/"
             ),
             "dsfr.dsfrconfig": DsfrConfig.objects.create(site_title="Un médecin près de chez vous"),
+            "installation.aid": f.AidFactory(),
         }
     )
     return world

@@ -77,6 +77,12 @@ MATRIX: dict[str, Row] = {
     # Démarches Simplifiées: read-only lists; the services act (and say no outside the region)
     "demarches.dossier": row(VIEW, VIEW, actions=["resync"]),
     "demarches.decision": row(VIEW, VIEW, actions=["retry"]),
+    # installation: the zonage and the aids are national reference data; referents and leads are the region's
+    "installation.zonagedecree": REFERENCE,
+    "installation.communezonage": REFERENCE,
+    "installation.aid": REFERENCE,
+    "installation.installationreferent": row(ALL, VIEW | {"add"}, actions=["delete_selected"], regional_actions=[]),
+    "installation.installationlead": row(NO_ADD_NO_DELETE, VIEW, actions=["contact", "plan", "install", "abandon"]),
     "notifications.message": row(
         VIEW | {"delete"}, VIEW, actions=["delete_selected", "resend"], regional_actions=["resend"]
     ),

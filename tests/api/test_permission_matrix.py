@@ -214,6 +214,7 @@ OPERATIONS = {
         "/api/v1/plans/", {"region": w.zone.department.region_id, "month": f"{next_month():%Y-%m}"}
     ),
     "POST plans/{id}/send": lambda w, c, p: c.post(f"/api/v1/plans/{w.plan.pk}/send/"),
+    "GET zonage": lambda w, c, p: c.get("/api/v1/zonage/", {"commune": w.site.commune.insee_code}),
 }
 
 # fmt: off
@@ -262,6 +263,7 @@ MATRIX = [
     ("GET plans/{id}",                  401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("POST plans",                      401,  403,  403,  403,  403,  403,  201,  400,  403,  201),
     ("POST plans/{id}/send",            401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
+    ("GET zonage",                      401,  200,  200,  200,  200,  200,  200,  200,  200,  200),
 ]
 # fmt: on
 

@@ -127,6 +127,13 @@ PAGES = {
     "planning:decline": lambda w, c: c.get(w.decline_path),
     # Démarches Simplifiées' webhook: a secret URL, a 404 to anyone without the secret (none is set here)
     "demarches:webhook": lambda w, c: c.post("/webhooks/demarches-simplifiees/devine/", {"dossier_id": "1"}),
+    # installation
+    "installation:index": lambda w, c: c.get("/s-installer/", {"q": "Sai"}),
+    "installation:zone": lambda w, c: c.get(f"/s-installer/zone/{w.zone.pk}/"),
+    "installation:commune": lambda w, c: c.get(f"/s-installer/commune/{w.site.commune.insee_code}/"),
+    "installation:ask": lambda w, c: c.post("/s-installer/en-savoir-plus/", {"zone": w.zone.pk, "message": "Bonjour"}),
+    "installation:my_year": lambda w, c: c.get("/medecin/mon-annee/"),
+    "installation:my_year_pdf": lambda w, c: c.get("/medecin/mon-annee/pdf/"),
 }
 
 # fmt: off
@@ -189,6 +196,12 @@ MATRIX = [
     ("planning:swap_line",                     302,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("planning:decline",                       302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
     ("demarches:webhook",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
+    ("installation:index",                     200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("installation:zone",                      200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("installation:commune",                   200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
+    ("installation:ask",                       302,  302,  302,  403,  403,  403,  403,  403,  403,  403),
+    ("installation:my_year",                   302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("installation:my_year_pdf",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
 ]
 # fmt: on
 

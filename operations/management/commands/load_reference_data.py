@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 f"Données de référence chargées : {report.departments} départements, {report.epcis} EPCI, "
                 f"{report.communes} communes, {report.zones} zones connues "
                 f"({report.host_sites_created} lieux d'accueil créés), {report.cpams} CPAM, "
-                f"{report.flat_rates} forfait(s)."
+                f"{report.flat_rates} forfait(s), {report.aids} aide(s) à l'installation créée(s) ou mise(s) à jour."
             )
         )
         if zones is not None:
