@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.notices import AccountExists
 from core.errors import NotAllowed, RuleViolation
 from core.history import set_history_user
+from missions.doctor_file import ask_cdom
 from missions.lifecycles import BOOKING, DOCTOR
 from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.notices import BookingRequested as BookingRequestedNotice
@@ -96,6 +97,7 @@ def register_doctor(registration: Registration) -> Doctor | None:
         zones = list(r.zones)
         DoctorRegistered(doctor, zones=zones).send()
         DoctorRegisteredArs(doctor, zones=zones).send()
+        ask_cdom(doctor)  # the file's first step: the CDOM answers through a signed link (missions.doctor_file)
     return doctor
 
 
