@@ -225,8 +225,8 @@ def update_file(doctor: Doctor, changes: dict[str, Any], *, by: User) -> Doctor:
         for name, value in changed.items():
             setattr(doctor, name, value)
         zones_before = list(doctor.zones.all())
-        new_zones = cleaned.get("zones")
-        zones_changed = new_zones is not None and {z.pk for z in new_zones} != {z.pk for z in zones_before}
+        new_zones: list[Zone] = cleaned.get("zones", zones_before)
+        zones_changed = {z.pk for z in new_zones} != {z.pk for z in zones_before}
         if zones_changed:
             told.append(f"Zones couvertes : {_zone_names(zones_before)} → {_zone_names(new_zones)}")
         if not changed and not zones_changed:

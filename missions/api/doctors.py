@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authority import visible
+from accounts.person import signed_in
 from api.errors import conflict
 from api.permissions import IsArsStaff, IsDoctor, IsDoctorOrArsStaff
 from api.throttles import RegistrationThrottle
@@ -226,7 +227,7 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if request.method == "PATCH":
             serializer = DoctorFileSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            doctor_file.apply_changes(doctor, serializer.validated_data, by=request.user)
+            doctor_file.apply_changes(doctor, serializer.validated_data, by=signed_in(request))
             doctor = self.get_queryset().get(pk=doctor.pk)
         return Response(DoctorSerializer(doctor).data)
 

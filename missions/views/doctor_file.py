@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from dsfr.forms import DsfrBaseForm
 
 from accounts.person import signed_in
 from core.errors import RuleViolation
@@ -46,7 +47,7 @@ def my_file(request: HttpRequest, doctor: Doctor) -> HttpResponse:
         },
     )
     zone = AddZoneForm(request.POST if posted == "zone" else None, doctor=doctor)
-    forms = {"details": details, "insurance": insurance, "zone": zone}
+    forms: dict[str, DsfrBaseForm] = {"details": details, "insurance": insurance, "zone": zone}
     status = 200
     if posted in SAVED:
         form = forms.get(posted)
