@@ -8,6 +8,10 @@ from django.db import migrations, models
 
 def steps_of_existing_files(apps, schema_editor):
     """Files filed before the steps existed: a recorded number and a received card are steps already done."""
+    if schema_editor.connection.vendor == "postgresql":
+        # The foreign keys added above are deferred: without this, the updates leave trigger events pending and
+        # PostgreSQL refuses the constraints added next (« cannot ALTER TABLE … pending trigger events »).
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     doctor = apps.get_model("missions", "Doctor")
     doctor.objects.exclude(billing_number="").update(billing_number_status="recorded")
     doctor.objects.filter(cps_card_received_on__isnull=False).update(cps_card_status="received")
