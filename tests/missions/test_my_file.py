@@ -205,3 +205,14 @@ def test_the_dashboard_counts_the_files_stuck_at_each_step_and_the_oldest_wait(c
     assert rows["validation"]["count"] == 0
     assert rows["insurance"]["url"] == "/admin/missions/doctor/?etape=insurance"
     assert oldest.submitted_at.date() == rows["insurance"]["oldest"].date()
+
+
+def test_the_page_and_the_api_read_a_constant_number_of_queries(client, doctor, zone, django_assert_max_num_queries):
+    for n in range(5):
+        doctor.zones.add(f.ZoneFactory(department=zone.department, name=f"CC {n}"))
+    client.force_login(doctor.user)
+    with django_assert_max_num_queries(14):
+        assert client.get("/medecin/mon-dossier/").status_code == 200
+    api = client_for(doctor.user)
+    with django_assert_max_num_queries(6):
+        assert api.get("/api/v1/doctors/me/").status_code == 200
