@@ -41,7 +41,7 @@ HOST = [
     ("/lieu/attestations/", 7),
     ("/lieu/creneaux/publier/", 4),
 ]
-ARS = [("/ars/", 10)]
+ARS = [("/ars/", 11)]  # + the files waiting at each step (one aggregate)
 
 
 # The demo is built around « today »: a fixed day makes what it lists the same on every run (the suite runs on any
