@@ -460,6 +460,7 @@ class Generator:
                     submitted,
                     validated_at if status in ("validated", "suspended", "withdrawn") else None,
                     f"BN{did:09d}" if validated_at else "",
+                    "recorded" if validated_at else "awaited",
                     secrets.token_urlsafe(24),
                 )
             )
@@ -756,6 +757,7 @@ class Generator:
             "submitted_at",
             "validated_at",
             "billing_number",
+            "billing_number_status",
             "ical_token",
         ]
         timed("doctors", "missions.Doctor", doctor_columns, iter(self.doctors))

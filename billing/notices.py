@@ -4,6 +4,7 @@
 - `StatementReady`: the monthly job drafted a statement (billing.jobs): its CPAM can check it.
 - `DoctorValidatedCdom`, `DoctorValidatedCpam`: a volunteer was validated (billing.receivers): the CDOM authorises
   the activity, the CPAM de rattachement issues the dedicated billing number.
+- `BillingNumberRecorded`: the CPAM recorded a doctor's dedicated number (billing.services): the doctor learns it.
 - `FirstBookingCpam`: a doctor's first confirmed booking at a host site (billing.receivers): the site's CPAM learns
   who will bill there.
 
@@ -70,14 +71,16 @@ class DoctorValidatedCdom(Notice):
     """To the CDOM the doctor is registered with (`department`): authorise the activity."""
 
     kind = "doctor_validated_cdom"
+    secret = True  # its link records the CDOM's answer without an account
     doctor: Doctor
     department: Department
+    signed_decision_url: str = ""
 
     def recipients(self) -> list[str]:
         return [self.department.cdom_email]
 
     def context(self) -> dict[str, Any]:
-        return {"doctor": self.doctor, "department": self.department}
+        return {"doctor": self.doctor, "department": self.department, "signed_decision_url": self.signed_decision_url}
 
     def dedup_key(self) -> str:
         return f"doctor:{self.doctor.pk}:validated-cdom"
@@ -99,6 +102,25 @@ class DoctorValidatedCpam(Notice):
 
     def dedup_key(self) -> str:
         return f"doctor:{self.doctor.pk}:validated-cpam"
+
+
+@dataclass
+class BillingNumberRecorded(Notice):
+    """To the doctor: the dedicated number their CPAM de rattachement (`cpam`, None when the department has none)
+    recorded. A corrected number is told again (the key names the number)."""
+
+    kind = "billing_number_recorded"
+    doctor: Doctor
+    cpam: Cpam | None
+
+    def recipients(self) -> list[str]:
+        return [self.doctor.user.email]
+
+    def context(self) -> dict[str, Any]:
+        return {"doctor": self.doctor, "cpam": self.cpam}
+
+    def dedup_key(self) -> str:
+        return f"doctor:{self.doctor.pk}:billing-number:{self.doctor.billing_number}"
 
 
 @dataclass

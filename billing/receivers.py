@@ -10,7 +10,8 @@ from django.dispatch import receiver
 
 from billing.notices import DoctorValidatedCdom, DoctorValidatedCpam, FirstBookingCpam
 from billing.queries import cpam_of_department
-from missions.models import Booking, Doctor
+from missions.doctor_file import cdom_decision_url
+from missions.models import Booking, CdomStatus, Doctor
 from missions.signals import booking_confirmed, doctor_validated
 
 logger = logging.getLogger(__name__)
@@ -18,13 +19,16 @@ logger = logging.getLogger(__name__)
 
 @receiver(doctor_validated, dispatch_uid="billing.doctor_validated")
 def tell_cdom_and_cpam(sender, doctor: Doctor, by, **kwargs) -> None:
-    """A validated volunteer: their CDOM authorises the activity, their CPAM de rattachement issues the number."""
+    """A validated volunteer: their CDOM authorises the activity (asked again, with its one-step link, when it has
+    not answered the request sent at registration), their CPAM de rattachement issues the number."""
     doctor = Doctor.objects.select_related("practice_commune", "practice_department", "cdom_department").get(
         pk=doctor.pk
     )
     cdom = doctor.cdom_department  # the CDOM the doctor is registered with: that of the main practice by default
-    if cdom.cdom_email:
-        DoctorValidatedCdom(doctor, cdom).send()
+    if doctor.cdom_status != CdomStatus.PENDING:
+        pass  # the CDOM already answered through the link it received at registration: nothing to ask again
+    elif cdom.cdom_email:
+        DoctorValidatedCdom(doctor, cdom, cdom_decision_url(doctor)).send()
     else:
         logger.warning("No CDOM e-mail for department %s: doctor %s validated unannounced", cdom.code, doctor.pk)
     cpam = cpam_of_department(doctor.practice_department_id)

@@ -26,10 +26,12 @@ from accounts.models import User
 from billing.lifecycles import ARS_OF_THE_REGION_ONLY, STATEMENT
 from billing.lines import SNAPSHOT
 from billing.models import Cpam, Statement, StatementLine, StatementStatus, month_label
-from billing.queries import payer_department_lookup
+from billing.notices import BillingNumberRecorded
+from billing.queries import cpam_of_department, payer_department_lookup
 from billing.rates import RateTable, amount_for
 from core.errors import NotAllowed, RuleViolation
 from core.history import set_history_user
+from missions.lifecycles import BILLING_NUMBER
 from missions.models import Booking, Doctor
 from sites.models import HostSite, Period, Zone
 
@@ -408,8 +410,11 @@ def record_billing_number(doctor: Doctor, *, number: str, by: User) -> Doctor:
             )
         if Doctor.objects.filter(billing_number=number).exclude(pk=doctor.pk).exists():
             raise ValidationError({"billing_number": ["Ce numéro est déjà attribué à un autre médecin."]})
-        doctor.billing_number = number
-        doctor.billing_number_recorded_at = timezone.now()
-        set_history_user(doctor, by)
-        doctor.save(update_fields=["billing_number", "billing_number_recorded_at"])
+        if doctor.billing_number == number:
+            return doctor  # the same number again (a second click): nothing to record or tell
+        # A step of the volunteer's file (missions.lifecycles): stamped, logged, and told to the doctor.
+        doctor = BILLING_NUMBER.run(
+            doctor, "record_billing_number", by=by, changes={"billing_number": number}, locked=True
+        )
+        BillingNumberRecorded(doctor, cpam_of_department(doctor.practice_department_id)).send()
     return doctor

@@ -35,6 +35,9 @@ class Code(StrEnum):
     MONTH_NOT_OVER = "month_not_over"
     MONTH_IN_FUTURE = "month_in_future"
     NO_FLAT_RATE = "no_flat_rate"
+    # the volunteer's file (issue #15)
+    INSURANCE_MISSING = "insurance_missing"
+    CDOM_REFUSED = "cdom_refused"
 
 
 class RuleViolation(Exception):

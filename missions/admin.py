@@ -24,9 +24,9 @@ from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from config.admin_scale import ProbedDatesAdminMixin
 from core.errors import RuleViolation
 from directory.check import RppsCheck, check_many
-from missions import services
+from missions import doctor_file, services
 from missions.models import Availability, Booking, Doctor
-from missions.queries import active_bookings_count
+from missions.queries import FILE_STEP_BY_KEY, FILE_STEPS, active_bookings_count
 from sites.models import Slot
 
 if TYPE_CHECKING:
@@ -178,6 +178,37 @@ class BookingInline(ScopedInlineMixin, admin.TabularInline):
         return False
 
 
+FILE_STEP_FIELDS = [
+    "cdom_status",
+    "cdom_decided_at",
+    "cdom_decided_by",
+    "cdom_reason",
+    "insurance_status",
+    "insurer",
+    "insurance_contract",
+    "insurance_covers_sites",
+    "insurance_declared_at",
+    "insurance_declared_by",
+    "billing_number_status",
+    "billing_number_recorded_by",
+    "cps_card_status",
+]
+
+
+class FileStepFilter(admin.SimpleListFilter):
+    """The doctors waiting at one step of their file (the ARS dashboard links here: ?etape=cdom)."""
+
+    title = "étape du dossier en attente"
+    parameter_name = "etape"
+
+    def lookups(self, request, model_admin):
+        return [(step.key, step.label) for step in FILE_STEPS]
+
+    def queryset(self, request, queryset):
+        step = FILE_STEP_BY_KEY.get(self.value() or "")
+        return queryset.filter(step.waiting) if step else queryset
+
+
 @admin.register(Doctor)
 class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = [
@@ -194,7 +225,7 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display_links = ["last_name", "first_name"]
     list_select_related = ["practice_department"]
     # Covered zones by department: a list of every zone has 2,000 entries at national scale.
-    list_filter = ["status", "practice_department", "sector", "mode", "zones__department"]
+    list_filter = ["status", FileStepFilter, "practice_department", "sector", "mode", "zones__department"]
     show_full_result_count = False  # one COUNT of 30,000 doctors, not two
     list_per_page = 50
     search_fields = ["last_name", "first_name", "rpps", "user__email"]
@@ -211,6 +242,8 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "billing_number_recorded_at",
         "cps_followup_sent_at",
         "rpps_check",
+        # the file's steps change through their acts only (missions.doctor_file, the actions below)
+        *FILE_STEP_FIELDS,
     ]
     exclude = ["ical_token"]
     fieldsets = [
@@ -244,12 +277,29 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                 ]
             },
         ),
+        ("Avis du CDOM", {"fields": ["cdom_status", "cdom_decided_at", "cdom_decided_by", "cdom_reason"]}),
+        (
+            "Assurance RCP",
+            {
+                "fields": [
+                    "insurance_status",
+                    "insurer",
+                    "insurance_contract",
+                    "insurance_covers_sites",
+                    "insurance_declared_at",
+                    "insurance_declared_by",
+                ]
+            },
+        ),
         (
             "Assurance Maladie et carte CPS",
             {
                 "fields": [
+                    "billing_number_status",
                     "billing_number",
                     "billing_number_recorded_at",
+                    "billing_number_recorded_by",
+                    "cps_card_status",
                     "cps_card_requested_on",
                     "cps_card_received_on",
                     "cps_followup_sent_at",
@@ -258,7 +308,7 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         ),
     ]
     inlines = [BookingInline]
-    actions = ["validate", "suspend", "reinstate", "reject", "withdraw"]
+    actions = ["validate", "suspend", "reinstate", "reject", "withdraw", "cdom_authorise", "cdom_refuse"]
 
     def get_readonly_fields(self, request, obj=None):
         # The dedicated billing number goes through billing.services.record_billing_number (checked, stamped, told
@@ -348,6 +398,30 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             title="Retirer des médecins de la mission (leurs réservations à venir sont annulées)",
             call=lambda doctor, data: services.withdraw_doctor(doctor, by=request.user, reason=data["reason"]),
             done="{count} médecin(s) retiré(s) de la mission.",
+        )
+
+    @admin.action(description="Enregistrer l'autorisation du CDOM", permissions=["service"])
+    def cdom_authorise(self, request, queryset):
+        apply_each(
+            self,
+            request,
+            queryset,
+            lambda doctor: doctor_file.record_cdom_decision(doctor, authorised=True, by=request.user),
+            "{count} autorisation(s) du CDOM enregistrée(s) : les médecins sont prévenus.",
+        )
+
+    @admin.action(description="Enregistrer le refus du CDOM", permissions=["service"])
+    def cdom_refuse(self, request, queryset):
+        return apply_with_form(
+            self,
+            request,
+            queryset,
+            form_class=ReasonForm,
+            title="Enregistrer le refus du CDOM (le motif est communiqué au médecin)",
+            call=lambda doctor, data: doctor_file.record_cdom_decision(
+                doctor, authorised=False, reason=data["reason"], by=request.user
+            ),
+            done="{count} refus du CDOM enregistré(s).",
         )
 
 

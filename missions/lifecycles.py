@@ -16,7 +16,16 @@ from accounts.credentials import revoke_credentials
 from core.errors import Code, RuleViolation
 from core.transitions import Lifecycle, Transition, act
 from missions import notices, signals
-from missions.models import Booking, BookingStatus, Doctor, DoctorStatus
+from missions.models import (
+    BillingNumberStatus,
+    Booking,
+    BookingStatus,
+    CdomStatus,
+    CpsCardStatus,
+    Doctor,
+    DoctorStatus,
+    InsuranceStatus,
+)
 from sites.lifecycles import SITE_MANAGERS_ONLY
 from sites.models import Slot
 
@@ -55,6 +64,23 @@ def _end_sessions(transition: Transition) -> None:
 REVIEW = allowed("doctor.review", ARS_OF_THE_REGION_ONLY)
 
 
+def _file_ready_for_validation(doctor: Doctor) -> None:
+    """The file's steps the validation waits for: the RCP insurance declared, the CDOM not opposed (its
+    authorisation may come later: the ARS may validate while the CDOM runs its checks)."""
+    if doctor.insurance_status != InsuranceStatus.DECLARED:
+        raise RuleViolation(
+            Code.INSURANCE_MISSING,
+            "Le médecin n'a pas encore déclaré son assurance en responsabilité civile professionnelle (RCP) : "
+            "assureur, n° de contrat et attestation qu'elle couvre l'exercice sur les lieux d'accueil. "
+            "Le dossier ne peut pas être validé avant.",
+        )
+    if doctor.cdom_status == CdomStatus.REFUSED:
+        raise RuleViolation(
+            Code.CDOM_REFUSED,
+            f"Le CDOM a refusé cette activité ({doctor.cdom_reason}) : le dossier ne peut pas être validé.",
+        )
+
+
 class Stamps(TypedDict):
     """What a doctor's act stamps (typed, so that `**STATUS` unpacks into `act` checked)."""
 
@@ -72,6 +98,7 @@ DOCTOR = Lifecycle.of(
         D.VALIDATED,
         label="valider le dossier",
         permission=REVIEW,
+        guard=_file_ready_for_validation,
         also=_first_validation,
         tells=[notices.DoctorValidated.on_transition, _tell_billing_validated],
         **STATUS,
@@ -236,3 +263,91 @@ BOOKING = Lifecycle.of(
     ),
     lock=lock_booking,
 )
+
+
+# --- the volunteer's file, beside the status (DESIGN §4) ---------------------------------------------------------
+#
+# One small lifecycle per step, each on its own state field of Doctor: the engine stamps who and when, keeps the
+# history and writes a TransitionLog row, as for any act. The permissions are decided by the services that run
+# them (missions.doctor_file, billing.services): the CDOM answers through a signed link, without an account.
+
+CDOM = Lifecycle.of(
+    Doctor,
+    act(
+        "cdom_authorise",
+        [CdomStatus.PENDING, CdomStatus.REFUSED],
+        CdomStatus.AUTHORISED,
+        label="enregistrer l'autorisation du CDOM",
+        stamp="cdom_decided",
+        reason_field="cdom_reason",
+        refusals={CdomStatus.AUTHORISED: "L'autorisation du CDOM est déjà enregistrée pour ce dossier."},
+        tells=[notices.CdomDecided.on_transition, notices.CdomDecidedArs.on_transition],
+    ),
+    act(
+        "cdom_refuse",
+        [CdomStatus.PENDING],
+        CdomStatus.REFUSED,
+        label="enregistrer le refus du CDOM",
+        stamp="cdom_decided",
+        reason_field="cdom_reason",
+        reason_required="Indiquez le motif du refus : il est communiqué au médecin et à l'ARS.",
+        refusals={
+            CdomStatus.AUTHORISED: "Le CDOM a déjà autorisé ce médecin : son avis est enregistré.",
+            CdomStatus.REFUSED: "Le refus du CDOM est déjà enregistré pour ce dossier.",
+        },
+        tells=[notices.CdomDecided.on_transition, notices.CdomDecidedArs.on_transition],
+    ),
+    state_field="cdom_status",
+    lock=_lock_doctor,
+)
+
+
+INSURANCE = Lifecycle.of(
+    Doctor,
+    # Declared again when the doctor changes insurer or contract: a row each time, the history keeps the old one.
+    act(
+        "declare_insurance",
+        [InsuranceStatus.MISSING, InsuranceStatus.DECLARED],
+        InsuranceStatus.DECLARED,
+        label="déclarer l'assurance RCP",
+        stamp="insurance_declared",
+    ),
+    state_field="insurance_status",
+    lock=_lock_doctor,
+)
+
+BILLING_NUMBER = Lifecycle.of(
+    Doctor,
+    # Recorded again to correct a typing error: the history keeps the previous number.
+    act(
+        "record_billing_number",
+        [BillingNumberStatus.AWAITED, BillingNumberStatus.RECORDED],
+        BillingNumberStatus.RECORDED,
+        label="enregistrer le numéro Assurance Maladie dédié",
+        stamp="billing_number_recorded",
+    ),
+    state_field="billing_number_status",
+    lock=_lock_doctor,
+)
+
+
+def _card_received_on(transition: Transition) -> None:
+    transition.obj.cps_card_received_on = timezone.localdate(transition.at)
+
+
+CPS_CARD = Lifecycle.of(
+    Doctor,
+    act(
+        "declare_cps_card",
+        [CpsCardStatus.AWAITED],
+        CpsCardStatus.RECEIVED,
+        label="déclarer la nouvelle carte CPS reçue",
+        also=_card_received_on,
+        refusals={CpsCardStatus.RECEIVED: "Votre nouvelle carte CPS est déjà déclarée reçue."},
+    ),
+    state_field="cps_card_status",
+    lock=_lock_doctor,
+)
+
+# The steps of a file in the order a volunteer goes through them (pages, API, dashboard).
+FILE_STEPS = (CDOM, INSURANCE, BILLING_NUMBER, CPS_CARD)

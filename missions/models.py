@@ -39,12 +39,43 @@ class DoctorStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Retiré"
 
 
+class CdomStatus(models.TextChoices):
+    """The CDOM's answer on the activity « mission de solidarité territoriale » (the file's first step)."""
+
+    PENDING = "pending", "En attente de l'avis du CDOM"
+    AUTHORISED = "authorised", "Autorisé par le CDOM"
+    REFUSED = "refused", "Refusé par le CDOM"
+
+
+class InsuranceStatus(models.TextChoices):
+    MISSING = "missing", "Assurance RCP non déclarée"
+    DECLARED = "declared", "Assurance RCP déclarée"
+
+
+class BillingNumberStatus(models.TextChoices):
+    AWAITED = "awaited", "Numéro dédié attendu"
+    RECORDED = "recorded", "Numéro dédié enregistré"
+
+
+class CpsCardStatus(models.TextChoices):
+    AWAITED = "awaited", "Nouvelle carte CPS attendue"
+    RECEIVED = "received", "Nouvelle carte CPS reçue"
+
+
 class Doctor(models.Model):
     Sector = DoctorSector
 
     Mode = DoctorMode
 
     Status = DoctorStatus
+
+    CdomStatus = CdomStatus
+
+    InsuranceStatus = InsuranceStatus
+
+    BillingNumberStatus = BillingNumberStatus
+
+    CpsCardStatus = CpsCardStatus
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="doctor", verbose_name="compte"
@@ -86,9 +117,46 @@ class Doctor(models.Model):
     cps_card_received_on = models.DateField("carte CPS reçue le", null=True, blank=True)
     cps_followup_sent_at = models.DateTimeField("relance carte CPS envoyée le", null=True, blank=True)
     replacement_declared = models.BooleanField("remplacement déclaré", default=False)
+
+    # The volunteer's file beside the status (DESIGN §4): one small lifecycle per step (missions.lifecycles), each
+    # with its state, its stamps, and a TransitionLog row per act (who, when).
+    cdom_status = models.CharField(
+        "avis du CDOM", max_length=20, choices=CdomStatus.choices, default=CdomStatus.PENDING
+    )
+    cdom_decided_at = models.DateTimeField("avis du CDOM rendu le", null=True, blank=True)
+    cdom_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="avis enregistré par",
+        help_text="Vide quand le CDOM a répondu lui-même par le lien de son e-mail.",
+    )
+    cdom_reason = models.CharField("motif du refus du CDOM", max_length=500, blank=True)
+    insurance_status = models.CharField(
+        "assurance RCP", max_length=20, choices=InsuranceStatus.choices, default=InsuranceStatus.MISSING
+    )
+    insurer = models.CharField("assureur (RCP)", max_length=150, blank=True)
+    insurance_contract = models.CharField("n° de contrat RCP", max_length=60, blank=True)
+    insurance_covers_sites = models.BooleanField("le contrat couvre l'exercice sur les lieux d'accueil", default=False)
+    insurance_declared_at = models.DateTimeField("assurance déclarée le", null=True, blank=True)
+    insurance_declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    billing_number_status = models.CharField(
+        "n° dédié", max_length=20, choices=BillingNumberStatus.choices, default=BillingNumberStatus.AWAITED
+    )
+    billing_number_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cps_card_status = models.CharField(
+        "nouvelle carte CPS", max_length=20, choices=CpsCardStatus.choices, default=CpsCardStatus.AWAITED
+    )
     ical_token = models.CharField("jeton du calendrier", max_length=64, unique=True, default=new_ical_token)
 
-    history = HistoricalRecords(excluded_fields=["ical_token"])
+    # The zones too: a change of the zones a doctor covers is part of their file's history.
+    history = HistoricalRecords(excluded_fields=["ical_token"], m2m_fields=[zones])
 
     class Meta:
         verbose_name = "médecin"
@@ -98,6 +166,26 @@ class Doctor(models.Model):
             models.CheckConstraint(condition=Q(sector__in=DoctorSector.values), name="doctor_sector_valid"),
             models.CheckConstraint(condition=Q(mode__in=DoctorMode.values), name="doctor_mode_valid"),
             models.CheckConstraint(condition=Q(rpps__regex=r"^[0-9]{11}$"), name="doctor_rpps_format"),
+            models.CheckConstraint(condition=Q(cdom_status__in=CdomStatus.values), name="doctor_cdom_status_valid"),
+            models.CheckConstraint(
+                condition=Q(insurance_status=InsuranceStatus.MISSING)
+                | (
+                    Q(insurance_status=InsuranceStatus.DECLARED, insurance_covers_sites=True)
+                    & ~Q(insurer="")
+                    & ~Q(insurance_contract="")
+                ),
+                name="doctor_insurance_declared_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_number_status=BillingNumberStatus.AWAITED, billing_number="")
+                | (Q(billing_number_status=BillingNumberStatus.RECORDED) & ~Q(billing_number="")),
+                name="doctor_billing_number_status_coherent",
+            ),
+            models.CheckConstraint(
+                condition=Q(cps_card_status=CpsCardStatus.AWAITED)
+                | Q(cps_card_status=CpsCardStatus.RECEIVED, cps_card_received_on__isnull=False),
+                name="doctor_cps_card_status_coherent",
+            ),
         ]
         indexes = [
             models.Index(fields=["status"], name="doctor_status_idx"),

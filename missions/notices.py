@@ -425,3 +425,80 @@ class CoverageDigest(Notice):
 
     def dedup_key(self) -> str:
         return f"digest:region:{self.region.pk}:{self.year}-W{self.week:02d}"
+
+
+# --- the volunteer's file (issue #15) --------------------------------------------------------------------------
+
+
+def _doctor_region(doctor: Doctor) -> int:
+    return doctor.practice_department.region_id
+
+
+@dataclass
+class CdomAuthorisationRequest(Notice):
+    """To the CDOM the doctor is registered with, at registration: its link records « autorisé » or « refusé :
+    motif » in one step, without an account — so it is a secret."""
+
+    kind = "cdom_authorisation_request"
+    secret = True
+    doctor: Doctor
+    signed_decision_url: str
+    link_days: int
+
+    def recipients(self) -> list[str]:
+        return [self.doctor.cdom_department.cdom_email]
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "doctor": self.doctor,
+            "department": self.doctor.cdom_department,
+            "signed_decision_url": self.signed_decision_url,
+            "link_days": self.link_days,
+        }
+
+    def dedup_key(self) -> str:
+        return f"doctor:{self.doctor.pk}:cdom-request"
+
+
+@dataclass
+class CdomDecided(DoctorNotice):
+    """To the doctor: the CDOM's answer (a refusal may be followed by an authorisation: one message each)."""
+
+    kind = "cdom_decided"
+
+    def context(self) -> dict[str, Any]:
+        return {"doctor": self.doctor, "ars_contact_email": settings.ARS_CONTACT_EMAIL}
+
+    def dedup_key(self) -> str:
+        return f"doctor:{self.doctor.pk}:cdom:{self.doctor.cdom_status}"
+
+
+@dataclass
+class CdomDecidedArs(CdomDecided):
+    kind = "cdom_decided_ars"
+
+    def recipients(self) -> list[str]:
+        return ars_recipients(_doctor_region(self.doctor))
+
+    def dedup_key(self) -> str:
+        return f"doctor:{self.doctor.pk}:cdom-ars:{self.doctor.cdom_status}"
+
+
+@dataclass
+class DoctorFileChangedArs(Notice):
+    """To the ARS staff of the doctor's region: the doctor changed their sector or their zones (`changes`: French
+    lines « Secteur : 1 → 2 »). `version` names the change (the history row's id): one message per change."""
+
+    kind = "doctor_file_changed_ars"
+    doctor: Doctor
+    changes: list[str]
+    version: int
+
+    def recipients(self) -> list[str]:
+        return ars_recipients(_doctor_region(self.doctor))
+
+    def context(self) -> dict[str, Any]:
+        return {"doctor": self.doctor, "changes": self.changes}
+
+    def dedup_key(self) -> str:
+        return f"doctor:{self.doctor.pk}:file-changed:{self.version}"

@@ -1,10 +1,11 @@
 """Reads that several callers need (web, API, admin, jobs). Each runs a constant number of queries."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -162,3 +163,74 @@ def available_doctors(*, zone: Zone | int, date: date) -> QuerySet:
         .select_related("doctor")
         .order_by("doctor__last_name", "doctor__first_name", "period")
     )
+
+
+# --- the volunteer's files: where they wait (issue #15) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileStep:
+    """A step of the file where a doctor can wait: who waits there (`waiting`), and since when (`since`, a date
+    field of Doctor: the oldest one is how long the longest wait has lasted)."""
+
+    key: str
+    label: str
+    waiting: Q
+    since: str
+
+
+_OPEN = Q(status__in=[Doctor.Status.SUBMITTED, Doctor.Status.VALIDATED])
+
+FILE_STEPS = (
+    FileStep("cdom", "Avis du CDOM attendu", _OPEN & Q(cdom_status=Doctor.CdomStatus.PENDING), "submitted_at"),
+    FileStep(
+        "cdom_refused", "Refusés par le CDOM", _OPEN & Q(cdom_status=Doctor.CdomStatus.REFUSED), "cdom_decided_at"
+    ),
+    FileStep(
+        "insurance",
+        "Assurance RCP à déclarer",
+        Q(status=Doctor.Status.SUBMITTED, insurance_status=Doctor.InsuranceStatus.MISSING),
+        "submitted_at",
+    ),
+    FileStep(
+        "validation",
+        "Prêts pour la validation ARS",
+        Q(status=Doctor.Status.SUBMITTED, insurance_status=Doctor.InsuranceStatus.DECLARED)
+        & ~Q(cdom_status=Doctor.CdomStatus.REFUSED),
+        "insurance_declared_at",
+    ),
+    FileStep(
+        "billing_number",
+        "Numéro dédié attendu de la CPAM",
+        Q(status=Doctor.Status.VALIDATED, billing_number_status=Doctor.BillingNumberStatus.AWAITED),
+        "validated_at",
+    ),
+    FileStep(
+        "cps_card",
+        "Nouvelle carte CPS attendue",
+        Q(status=Doctor.Status.VALIDATED, cps_card_status=Doctor.CpsCardStatus.AWAITED),
+        "validated_at",
+    ),
+)
+FILE_STEP_BY_KEY = {step.key: step for step in FILE_STEPS}
+
+
+@dataclass(frozen=True)
+class StuckFiles:
+    step: FileStep
+    count: int
+    oldest: datetime | None
+
+    def waiting_days(self, now: datetime) -> int | None:
+        return (now - self.oldest).days if self.oldest else None
+
+
+def stuck_files(doctors: QuerySet[Doctor]) -> list[StuckFiles]:
+    """How many files wait at each step and since when the oldest waits — in one query over `doctors` (the
+    doctors a person may see)."""
+    aggregates: dict[str, Any] = {}
+    for step in FILE_STEPS:
+        aggregates[f"{step.key}_count"] = Count("pk", filter=step.waiting)
+        aggregates[f"{step.key}_oldest"] = Min(step.since, filter=step.waiting)
+    row = doctors.order_by().aggregate(**aggregates)
+    return [StuckFiles(step, row[f"{step.key}_count"], row[f"{step.key}_oldest"]) for step in FILE_STEPS]

@@ -23,6 +23,7 @@ from accounts.notices import AccountExists
 from core.errors import Code, NotAllowed, RuleViolation
 from core.history import set_history_user
 from directory.check import check as rpps_check
+from missions.doctor_file import ask_cdom
 from missions.lifecycles import BOOKING, DOCTOR, REVIEW
 from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.notices import BookingRequested as BookingRequestedNotice
@@ -97,6 +98,7 @@ def register_doctor(registration: Registration) -> Doctor | None:
         zones = list(r.zones)
         DoctorRegistered(doctor, zones=zones).send()
         DoctorRegisteredArs(doctor, zones=zones).send()
+        ask_cdom(doctor)  # the file's first step: the CDOM answers through a signed link (missions.doctor_file)
     return doctor
 
 

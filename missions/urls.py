@@ -1,6 +1,6 @@
 from django.urls import path
 
-from missions.views import ars, doctor, feeds, host, invitations, public
+from missions.views import ars, doctor, doctor_file, feeds, host, invitations, public
 
 app_name = "missions"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("medecin/inscription/", doctor.register, name="register"),
     path("medecin/inscription/dossier-recu/", doctor.registered, name="registered"),
     path("medecin/", doctor.home, name="doctor_home"),
+    path("medecin/mon-dossier/", doctor_file.my_file, name="doctor_file"),
     path("medecin/creneaux/", doctor.slots, name="doctor_slots"),
     path("medecin/creneaux/<int:slot_id>/reserver/", doctor.book, name="doctor_book"),
     path("medecin/missions/", doctor.my_missions, name="doctor_missions"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("medecin/calendrier/renouveler/", doctor.revoke_calendar, name="doctor_revoke_calendar"),
     path("calendrier/<str:token>.ics", feeds.ical_feed, name="ical_feed"),
     path("invitation/<str:token>/", invitations.accept_offer, name="accept_offer"),
+    path("cdom/avis/<str:token>/", doctor_file.cdom_decision, name="cdom_decision"),
     # Host-site space (publishing slots: sites/urls.py)
     path("lieu/", host.home, name="host_home"),
     path("lieu/creneaux/<int:slot_id>/", host.slot_detail, name="host_slot"),

@@ -38,6 +38,7 @@ from core.history import set_history_user
 from installation.models import CommuneZonage, InstallationLead, InstallationReferent, ZonageDecree, ZonageKind
 from installation.queries import zone_communes
 from installation.services import ask_about
+from missions import doctor_file
 from missions import services as missions
 from missions.models import Booking, Doctor
 from missions.registration import Registration
@@ -87,6 +88,9 @@ STATUS_PLAN = (
     + [Doctor.Status.REJECTED] * 3
     + [Doctor.Status.WITHDRAWN] * 3
 )
+# Insurers of doctors' professional liability (RCP) in France, for the demo's files.
+INSURERS = ["MACSF", "La Médicale", "Groupe Pasteur Mutualité", "Hiscox", "AXA"]
+
 SUSPENSION_REASONS = [
     "Carte CPS expirée : en attente de renouvellement.",
     "Deux absences non signalées : entretien prévu avec l'ARS.",
@@ -258,7 +262,16 @@ class Demo:
             self.report.logins.append((f"Médecin ({labels[status].lower()})", email, ""))
 
     def move_doctor(self, doctor: Doctor, target: str, rng: random.Random) -> None:
-        """Through the lifecycle services, as ARS staff (or the doctor) would."""
+        """Through the lifecycle services, as ARS staff (or the doctor) would. The file's steps first: most doctors
+        have declared their RCP insurance (required for the validation) and most CDOM have answered."""
+        if target != Doctor.Status.SUBMITTED or rng.random() < 0.5:
+            insurer = rng.choice(INSURERS)
+            contract = f"{insurer[:4].upper()}-{rng.randint(10**6, 10**7 - 1)}"
+            doctor = doctor_file.declare_insurance(
+                doctor, doctor_file.Insurance(insurer, contract, True), by=doctor.user
+            )
+        if target != Doctor.Status.SUBMITTED or rng.random() < 0.3:
+            doctor = doctor_file.record_cdom_decision(doctor, authorised=True, by=self.ars)
         if target in (Doctor.Status.VALIDATED, Doctor.Status.SUSPENDED, Doctor.Status.WITHDRAWN):
             doctor = missions.validate_doctor(doctor, by=self.ars)
         if target == Doctor.Status.SUSPENDED:

@@ -142,8 +142,29 @@ class DoctorFactory(factory.django.DjangoModelFactory):
         lambda o: None if o.status in (Doctor.Status.SUBMITTED, Doctor.Status.REJECTED) else timezone.now()
     )
     status_changed_at = factory.LazyAttribute(lambda o: None if o.status == Doctor.Status.SUBMITTED else timezone.now())
+    # The file's steps (issue #15): the RCP declared (the validation requires it), the CDOM not yet answered, the
+    # dedicated number recorded when one is given.
+    billing_number = ""
+    insurance_status = Doctor.InsuranceStatus.DECLARED
+    insurer = "MACSF"
+    insurance_contract = factory.Sequence(lambda n: f"RCP-{n:06d}")
+    insurance_covers_sites = True
+    insurance_declared_at = factory.LazyFunction(timezone.now)
+    billing_number_status = factory.LazyAttribute(
+        lambda o: Doctor.BillingNumberStatus.RECORDED if o.billing_number else Doctor.BillingNumberStatus.AWAITED
+    )
 
     class Params:
+        uninsured = factory.Trait(
+            insurance_status=Doctor.InsuranceStatus.MISSING,
+            insurer="",
+            insurance_contract="",
+            insurance_covers_sites=False,
+            insurance_declared_at=None,
+        )
+        cdom_authorised = factory.Trait(
+            cdom_status=Doctor.CdomStatus.AUTHORISED, cdom_decided_at=factory.LazyFunction(timezone.now)
+        )
         submitted = factory.Trait(status=Doctor.Status.SUBMITTED)
         rejected = factory.Trait(status=Doctor.Status.REJECTED, status_reason="Dossier incomplet")
         suspended = factory.Trait(status=Doctor.Status.SUSPENDED, status_reason="Contrôle en cours")

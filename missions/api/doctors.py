@@ -9,10 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authority import visible
+from accounts.person import signed_in
 from api.errors import conflict
 from api.permissions import IsArsStaff, IsDoctor, IsDoctorOrArsStaff
 from api.throttles import RegistrationThrottle
-from missions import services
+from missions import doctor_file, services
 from missions.api.shared import audited
 from missions.filters import DoctorFilter
 from missions.models import Doctor
@@ -55,8 +56,62 @@ class DoctorSerializer(serializers.ModelSerializer):
             "status_reason",
             "submitted_at",
             "validated_at",
+            # the file's steps (issue #15)
+            "cdom_status",
+            "cdom_decided_at",
+            "cdom_reason",
+            "insurance_status",
+            "insurer",
+            "insurance_contract",
+            "insurance_covers_sites",
+            "insurance_declared_at",
+            "billing_number_status",
+            "billing_number_recorded_at",
+            "cps_card_status",
+            "cps_card_received_on",
         ]
         read_only_fields = fields
+
+
+class DoctorFileSerializer(serializers.Serializer):
+    """What a doctor changes of their own file (every field optional: send only what changes). The three insurance
+    fields go together; `cps_card_received: true` declares the new CPS card received."""
+
+    phone = serializers.CharField(max_length=30, allow_blank=True, required=False)
+    sector = serializers.ChoiceField(choices=Doctor.Sector.choices, required=False)
+    mode = serializers.ChoiceField(choices=Doctor.Mode.choices, required=False)
+    replacement_declared = serializers.BooleanField(required=False)
+    zones = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        max_length=500,
+        required=False,
+        help_text="Identifiants de toutes les zones que le médecin couvre (la liste remplace la précédente).",
+    )
+    insurer = serializers.CharField(max_length=150, required=False, help_text="Assureur en RCP.")
+    insurance_contract = serializers.CharField(max_length=60, required=False, help_text="N° de contrat RCP.")
+    insurance_covers_sites = serializers.BooleanField(
+        required=False, help_text="Le médecin atteste que le contrat couvre l'exercice sur les lieux d'accueil."
+    )
+    cps_card_received = serializers.BooleanField(required=False, help_text="« Carte reçue » : true.")
+
+    def validate_zones(self, value: list[int]) -> list[Zone]:
+        return DoctorRegistrationSerializer().validate_zones(value)
+
+    def validate(self, attrs: dict) -> dict:
+        insurance = {"insurer", "insurance_contract", "insurance_covers_sites"}
+        given = insurance & set(attrs)
+        if given and given != insurance:
+            raise serializers.ValidationError(
+                {
+                    name: ["Indiquez ensemble l'assureur, le n° de contrat et l'attestation de couverture."]
+                    for name in sorted(insurance - given)
+                }
+            )
+        if attrs.get("cps_card_received") is False:
+            raise serializers.ValidationError(
+                {"cps_card_received": ["Seule la réception de la carte se déclare (true)."]}
+            )
+        return attrs
 
 
 class DoctorRegistrationSerializer(serializers.Serializer):
@@ -109,6 +164,7 @@ class DoctorDecisionSerializer(serializers.Serializer):
 
 
 DOCTOR_TRANSITION = conflict("invalid_transition")
+DOCTOR_VALIDATION = conflict("invalid_transition", "insurance_missing", "cdom_refused", "rpps_mismatch_reason_required")
 
 
 @extend_schema_view(
@@ -155,20 +211,36 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         doctor = services.register_doctor(Registration(**serializer.validated_data))
         return Response(DoctorSerializer(doctor).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Mon dossier de médecin")
-    @action(detail=False, methods=["get"])
+    @extend_schema(methods=["GET"], summary="Mon dossier de médecin")
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Modifier mon dossier de médecin",
+        description="Téléphone, secteur, mode d'exercice, remplacement, zones, assurance RCP, carte CPS reçue. "
+        "Chaque modification est gardée dans l'historique ; un changement de secteur ou de zones est signalé à "
+        "l'équipe ARS de la région.",
+        request=DoctorFileSerializer,
+        responses={200: DoctorSerializer, 409: DOCTOR_TRANSITION},
+    )
+    @action(detail=False, methods=["get", "patch"])
     def me(self, request: Request) -> Response:
-        return Response(DoctorSerializer(self.get_queryset().get(user=request.user)).data)
+        doctor = self.get_queryset().get(user=request.user)
+        if request.method == "PATCH":
+            serializer = DoctorFileSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            doctor_file.apply_changes(doctor, serializer.validated_data, by=signed_in(request))
+            doctor = self.get_queryset().get(pk=doctor.pk)
+        return Response(DoctorSerializer(doctor).data)
 
     @extend_schema(
         summary="Valider un dossier",
         description=(
-            "Quand l'annuaire RPPS chargé ne concorde pas avec le dossier (n° inconnu, pas médecin, nom ou "
-            "spécialité différents), le motif (`reason`) est obligatoire : sans lui, 409 "
+            "L'assurance RCP doit être déclarée (409 `insurance_missing`) et le CDOM ne pas avoir refusé "
+            "(409 `cdom_refused`). Quand l'annuaire RPPS chargé ne concorde pas avec le dossier (n° inconnu, pas "
+            "médecin, nom ou spécialité différents), le motif (`reason`) est obligatoire : sans lui, 409 "
             "`rpps_mismatch_reason_required`."
         ),
         request=DoctorDecisionSerializer,
-        responses={200: DoctorSerializer, 409: conflict("invalid_transition", "rpps_mismatch_reason_required")},
+        responses={200: DoctorSerializer, 409: DOCTOR_VALIDATION},
     )
     @action(detail=True, methods=["post"])
     def validate(self, request: Request, pk: str | None = None) -> Response:

@@ -19,7 +19,7 @@ from accounts.audit import record_bulk_read
 from accounts.authority import ars_zones, visible
 from directory.check import check_many
 from missions.models import Booking, Doctor
-from missions.queries import CoverageRow, coverage, next_months
+from missions.queries import CoverageRow, coverage, next_months, stuck_files
 from missions.views.access import ars_space
 
 MONTHS = 6
@@ -198,6 +198,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .only(*BOOKING_COLUMNS, "cancelled_at", "reason")
         .order_by("-cancelled_at")
     )
+    # The volunteers' files, step by step: how many wait there and for how long (issue #15), linking to the list.
+    now = timezone.now()
+    admin_doctors = _admin_changelist("doctor")
+    file_steps = [
+        {
+            "key": stuck.step.key,
+            "label": stuck.step.label,
+            "count": stuck.count,
+            "oldest": stuck.oldest,
+            "days": stuck.waiting_days(now),
+            "url": f"{admin_doctors}?etape={stuck.step.key}" if admin_doctors else None,
+        }
+        for stuck in stuck_files(doctors)
+    ]
     listed = {"awaiting": awaiting, "unconfirmed": unconfirmed, "late": late}
     shown = {name: list(rows[:LIST_LIMIT]) for name, rows in listed.items()}
     # The page names doctors (applications, and the doctors of the bookings listed): one row in the access log.
@@ -218,7 +232,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "awaiting_checked": awaiting_checked,
             "confirm_days": settings.CONFIRM_REMINDER_DAYS,
             "late_days": LATE_CANCELLATIONS_DAYS,
-            "admin_doctors": _admin_changelist("doctor"),
+            "admin_doctors": admin_doctors,
+            "file_steps": file_steps,
             "admin_bookings": _admin_changelist("booking"),
         },
     )

@@ -68,7 +68,11 @@ MATRIX: dict[str, Row] = {
     "sites.zone": row(ALL, VIEW | {"add"}, actions=["delete_selected"], regional_actions=[]),
     "sites.hostsite": row(ALL, VIEW | {"add"}, actions=["delete_selected"], regional_actions=[]),
     "sites.slot": row(NO_ADD_NO_DELETE, VIEW, actions=["close"]),
-    "missions.doctor": row(NO_ADD_NO_DELETE, VIEW, actions=["validate", "suspend", "reinstate", "reject", "withdraw"]),
+    "missions.doctor": row(
+        NO_ADD_NO_DELETE,
+        VIEW,
+        actions=["validate", "suspend", "reinstate", "reject", "withdraw", "cdom_authorise", "cdom_refuse"],
+    ),
     "missions.availability": row(ALL, VIEW, actions=["delete_selected"], regional_actions=[]),
     "missions.booking": row(NO_ADD_NO_DELETE, VIEW, actions=["confirm", "cancel", "correct"]),
     "billing.cpam": row(ALL, VIEW, actions=["delete_selected"], regional_actions=[]),

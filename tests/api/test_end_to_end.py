@@ -44,6 +44,13 @@ def test_register_validate_publish_book_confirm_attest_coverage(zone, site, site
     doctor_id = registered.json()["id"]
     doctor = token_client("jeanne.volontaire@exemple.fr", password)
     assert doctor.get("/api/v1/doctors/me/").json()["status"] == "submitted"
+    # The RCP insurance, which the validation requires (issue #15).
+    insured = doctor.patch(
+        "/api/v1/doctors/me/",
+        {"insurer": "MACSF", "insurance_contract": "RCP-1", "insurance_covers_sites": True},
+        format="json",
+    )
+    assert insured.json()["insurance_status"] == "declared"
 
     # 2. ARS staff (with their second factor) find the application and validate it.
     ars = token_client(ars_staff.email, f.PASSWORD, otp_token=otp_code(ars_staff))

@@ -170,6 +170,7 @@ OPERATIONS = {
     "GET doctors": lambda w, c, p: c.get("/api/v1/doctors/", {"status": "submitted"}),
     "GET doctors/{id}": lambda w, c, p: c.get(f"/api/v1/doctors/{w.doctor.pk}/"),
     "GET doctors/me": lambda w, c, p: c.get("/api/v1/doctors/me/"),
+    "PATCH doctors/me": lambda w, c, p: c.patch("/api/v1/doctors/me/", {"phone": "04 73 00 00 00"}, format="json"),
     "POST doctors/{id}/validate": lambda w, c, p: c.post(f"/api/v1/doctors/{w.applicant.pk}/validate/"),
     "POST doctors/{id}/reject": lambda w, c, p: c.post(
         f"/api/v1/doctors/{w.applicant.pk}/reject/", {"reason": "Dossier incomplet"}
@@ -235,6 +236,7 @@ MATRIX = [
     ("GET doctors",                     401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
     ("GET doctors/{id}",                401,  200,  404,  403,  403,  403,  200,  404,  403,  200),
     ("GET doctors/me",                  401,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("PATCH doctors/me",                401,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("POST doctors/{id}/validate",      401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("POST doctors/{id}/reject",        401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("POST doctors/{id}/suspend",       401,  403,  403,  403,  403,  403,  200,  404,  403,  200),

@@ -50,7 +50,7 @@ def statement(doctor, other_doctor, cpam, attested_day, ars_staff, site):
     other_doctor.practice_department = doctor.practice_department
     other_doctor.last_name = '=HYPERLINK("http://x")'
     other_doctor.save()
-    doctor.billing_number = "691234567"
+    doctor.billing_number, doctor.billing_number_status = "691234567", "recorded"
     doctor.save()
     attested_day(doctor, datetime.date(2025, 10, 7))
     attested_day(doctor, datetime.date(2025, 10, 21), period="afternoon")

@@ -28,7 +28,7 @@ def net_of(booking) -> Decimal:
 
 
 def test_one_line_per_attested_day_with_its_snapshot(doctor, cpam, site, attested_day, ars_staff):
-    doctor.billing_number = "691234567"
+    doctor.billing_number, doctor.billing_number_status = "691234567", "recorded"
     doctor.save()
     day = attested_day(doctor, datetime.date(2025, 10, 7))
 

@@ -61,7 +61,7 @@ def month_of_days(doctor, other_doctor, cpam, attested_day, site, flat_rate):
     flat_rate.save()
     FlatRate.objects.create(amount=Decimal("215.50"), valid_from=datetime.date(2025, 10, 16))
     other_doctor.practice_department = doctor.practice_department
-    other_doctor.billing_number = "691234567"
+    other_doctor.billing_number, other_doctor.billing_number_status = "691234567", "recorded"
     other_doctor.save()
     second_site = f.HostSiteFactory(zone=site.zone, finess="010000024")
     third_site = f.HostSiteFactory()  # another zone and commune

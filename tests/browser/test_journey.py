@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
-from missions import services
+from missions import doctor_file, services
 from missions.models import Booking, Doctor
 from sites.identifiers import with_luhn_key
 from tests import factories as f
@@ -89,6 +89,8 @@ def test_from_registration_to_earning(page: Page, live_server, world, shoot):
     doctor = Doctor.objects.get(rpps=rpps)
     assert doctor.status == Doctor.Status.SUBMITTED
     # Not logged in: the answer is the same whether the address had an account or not.
+    # The RCP insurance is required before the validation (its page: tests/browser/test_file.py).
+    doctor_file.declare_insurance(doctor, doctor_file.Insurance("MACSF", "RCP-2026-1", True), by=doctor.user)
 
     # 2. ARS staff see the application on their dashboard and validate it in the admin.
     log_in(page, base, "agent@ars.sante.fr", PASSWORD)

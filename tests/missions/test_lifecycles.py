@@ -192,7 +192,7 @@ def test_close_slot_refuses_a_slot_already_closed(site, site_member):
 
 # Kinds billing declares (its engineer moves them onto notices in billing/notices.py).
 BILLING_KINDS = {"doctor_validated_cdom", "doctor_validated_cpam", "first_booking_cpam", "statement_issued",
-                 "statement_ready"}  # fmt: skip
+                 "statement_ready", "billing_number_recorded"}  # fmt: skip
 
 
 OURS = {"missions", "sites", "accounts"}

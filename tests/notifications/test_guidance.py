@@ -25,7 +25,7 @@ def test_no_message_tells_a_doctor_they_cannot_bill_without_the_card(kind):
     assert not [w for w in WRONG if w in text], kind
 
 
-@pytest.mark.parametrize("kind", ["doctor_validated", "cps_followup"])
+@pytest.mark.parametrize("kind", ["doctor_validated", "cps_followup", "billing_number_recorded", "cdom_decided"])
 def test_the_messages_about_the_card_say_how_to_start_without_it(kind):
     text = text_of(kind)
     for fact in ("carte cps actuelle", "sesam-vitale", "feuilles de soins papier", "rcp", "cpam du lieu d'accueil"):

@@ -35,5 +35,6 @@ def test_billing_declares_its_notices_with_their_templates():
         "doctor_validated_cdom",
         "doctor_validated_cpam",
         "first_booking_cpam",
+        "billing_number_recorded",
     }
     assert all((TEMPLATES / kind / part).is_file() for kind in billing for part in PARTS)

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from missions.doctor_file import cdom_token
 from missions.views.invitations import offer_token
 from planning.services import decline_url, send_plan
 from tests import factories as f
@@ -88,6 +89,7 @@ PAGES = {
     # doctor space
     "missions:registered": lambda w, c: c.get("/medecin/inscription/dossier-recu/"),
     "missions:doctor_home": lambda w, c: c.get("/medecin/"),
+    "missions:doctor_file": lambda w, c: c.get("/medecin/mon-dossier/"),
     "missions:doctor_slots": lambda w, c: c.get("/medecin/creneaux/"),
     "missions:doctor_book": lambda w, c: c.post(f"/medecin/creneaux/{w.slot.pk}/reserver/"),
     "missions:doctor_missions": lambda w, c: c.get("/medecin/missions/"),
@@ -98,6 +100,7 @@ PAGES = {
     "missions:doctor_calendar": lambda w, c: c.get("/medecin/calendrier/"),
     "missions:doctor_revoke_calendar": lambda w, c: c.post("/medecin/calendrier/renouveler/"),
     "missions:accept_offer": lambda w, c: c.get(f"/invitation/{offer_token(w.slot, w.doctor)}/"),
+    "missions:cdom_decision": lambda w, c: c.get(f"/cdom/avis/{cdom_token(w.doctor)}/"),
     # host-site space
     "missions:host_home": lambda w, c: c.get("/lieu/"),
     "missions:host_slot": lambda w, c: c.get(f"/lieu/creneaux/{w.slot.pk}/"),
@@ -165,6 +168,7 @@ MATRIX = [
     ("missions:ical_feed",                     200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     ("missions:registered",                    302,  302,  302,  302,  302,  302,  302,  302,  302,  302),
     ("missions:doctor_home",                   302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_file",                   302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_slots",                  302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_book",                   302,  302,  302,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_missions",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
@@ -175,6 +179,8 @@ MATRIX = [
     ("missions:doctor_calendar",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_revoke_calendar",        302,  302,  302,  403,  403,  403,  403,  403,  403,  403),
     ("missions:accept_offer",                  302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
+    # the signed link is the permission (the CDOM has no account): the same page for whoever holds it
+    ("missions:cdom_decision",                 200,  200,  200,  200,  200,  200,  200,  200,  200,  200),
     ("missions:host_home",                     302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:host_slot",                     302,  403,  403,  200,  404,  403,  403,  403,  403,  403),
     ("missions:host_offer",                    302,  403,  403,  302,  404,  403,  403,  403,  403,  403),

@@ -41,7 +41,7 @@ HOST = [
     ("/lieu/attestations/", 7),
     ("/lieu/creneaux/publier/", 4),
 ]
-ARS = [("/ars/", 12)]  # 10, the RPPS directory in force (directory.check), the installation panel's leads per zone
+ARS = [("/ars/", 13)]  # 10, the RPPS directory in force, the installation panel's leads, the files at each step
 
 
 # The demo is built around « today »: a fixed day makes what it lists the same on every run (the suite runs on any
