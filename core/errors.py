@@ -33,6 +33,9 @@ class Code(StrEnum):
     MONTH_NOT_OVER = "month_not_over"
     MONTH_IN_FUTURE = "month_in_future"
     NO_FLAT_RATE = "no_flat_rate"
+    # the mission day (issue 15: replacement at the main practice, per booking)
+    REPLACEMENT_REQUIRED = "replacement_required"
+    REPLACEMENT_NOT_DECLARED = "replacement_not_declared"
 
 
 class RuleViolation(Exception):
