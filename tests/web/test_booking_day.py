@@ -175,3 +175,31 @@ def test_the_dashboard_totals_the_consultations_of_past_months(ars_client, zone,
     # Per zone and month: the zone's row, October then November.
     assert '<td>9<br><span class="fr-text--xs">1 j. eff.</span></td>' in html
     assert '<td>20<br><span class="fr-text--xs">1,5 j. eff.</span></td>' in html
+
+
+# --- the site keeps its pack up to date ---------------------------------------------------------------------------
+
+
+def test_the_site_team_edits_its_practical_pack(site_client, site, doctor):
+    assert f'href="/lieu/accueil/{site.pk}/"' in site_client.get("/lieu/").content.decode()
+    refused = text_of(site_client.post(f"/lieu/accueil/{site.pk}/", {"premises_fee": "-3"}))
+    assert "Rien n'a été enregistré" in refused
+    response = site_client.post(
+        f"/lieu/accueil/{site.pk}/",
+        {"contact_phone": "04 71 00 00 00", "premises_fee": "12,50", "sesam_vitale_reader": "on", "software": "X"},
+    )
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert (site.premises_fee, site.sesam_vitale_reader, site.software) == (Decimal("12.50"), True, "X")
+    booking = f.BookingFactory(doctor=doctor, slot=f.SlotFactory(site=site, date=in_days(9)))
+    site_client.force_login(doctor.user)
+    assert "12,50 € par jour" in text_of(site_client.get(f"/medecin/missions/{booking.pk}/"))
+
+
+def test_the_pack_service_refuses_a_stranger(site, other_site_member, doctor):
+    from core.errors import NotAllowed
+    from sites.services import update_practical_pack
+
+    for stranger in (other_site_member, doctor.user):
+        with pytest.raises(NotAllowed):
+            update_practical_pack(site, by=stranger, software="Y")

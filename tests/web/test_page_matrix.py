@@ -99,6 +99,7 @@ PAGES = {
         {f"b{w.past_booking.pk}-attended": "yes", f"b{w.past_booking.pk}-consultations": "9"},
     ),
     "sites:publish": lambda w, c: c.get("/lieu/creneaux/publier/"),
+    "sites:practical_pack": lambda w, c: c.get(f"/lieu/accueil/{w.site.pk}/"),
     # ARS
     "missions:ars_dashboard": lambda w, c: c.get("/ars/"),
 }
@@ -153,6 +154,7 @@ MATRIX = [
     ("missions:host_attestations",             302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:host_attest",                   302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("sites:publish",                          302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
+    ("sites:practical_pack",                   302,  403,  403,  200,  403,  403,  200,  404,  404,  200),
     ("missions:ars_dashboard",                 302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
 ]
 # fmt: on
