@@ -24,8 +24,12 @@ SNAPSHOT: tuple[str, ...] = (
 # What a line counts: amount = rate × day_fraction (R7); negated on a reversal.
 FIGURES: tuple[str, ...] = ("day_fraction", "rate", "amount")
 
+# What the day achieved: the consultations the site attested (copied from the booking when the line is written;
+# negated on a reversal, so that a column sums to what stands). Empty on lines written before it was recorded.
+OUTCOME: tuple[str, ...] = ("consultations",)
+
 # What a line states, in the order the API lists it.
-FIELDS: tuple[str, ...] = ("id", "kind", "sequence", "booking", "reverses", *SNAPSHOT, *FIGURES, "note")
+FIELDS: tuple[str, ...] = ("id", "kind", "sequence", "booking", "reverses", *SNAPSHOT, *FIGURES, "note", *OUTCOME)
 
 # The order a CPAM agent reads lines in: by doctor, then by day (the model's default ordering too).
 READING_ORDER: tuple[str, ...] = ("doctor_last_name", "doctor_first_name", "doctor_rpps", "date", "sequence")

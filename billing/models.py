@@ -263,6 +263,12 @@ class StatementLine(models.Model):
     rate = models.DecimalField("forfait journalier (€)", max_digits=8, decimal_places=2)
     amount = models.DecimalField("montant (€)", max_digits=10, decimal_places=2)
     note = models.CharField("motif", max_length=500, blank=True)
+    consultations = models.SmallIntegerField(
+        "consultations attestées",
+        null=True,
+        blank=True,
+        help_text="Attestées par le lieu d'accueil pour cette journée ; négatives sur une ligne d'annulation.",
+    )
     created_at = models.DateTimeField("créée le", auto_now_add=True)
 
     class Meta:

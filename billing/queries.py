@@ -1,18 +1,20 @@
 """Reads that several callers need (web, API, admin, receivers, the doctor's space). Constant query counts."""
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.authority import cpam_ids, is_ars_staff, may, visible
 from billing.lines import READING_ORDER
-from billing.models import Cpam, CpamMembership, Statement
+from billing.models import Cpam, CpamMembership, Statement, StatementLine
 from billing.rates import RateTable, amount_for
 from missions.models import Booking, Doctor
 
@@ -126,6 +128,69 @@ def statement_doctor_totals(statement: Statement) -> list[DoctorTotal]:
     ]
 
 
+@dataclass(frozen=True)
+class EarnedDay:
+    """One attested day of a doctor and where its flat rate stands: not on a statement yet, on one, or paid."""
+
+    day: date
+    period: str
+    site_name: str
+    day_fraction: Decimal
+    amount: Decimal
+    consultations: int | None
+    statement_month: date | None  # the statement whose live line states the day
+    paid_on: date | None  # that statement's payment, Paris date
+
+    @property
+    def payment_text(self) -> str:
+        """« payé le 12 décembre 2025 », « sur le relevé de novembre 2025 » (« d'octobre 2025 ») or « à déclarer »."""
+        if self.paid_on is not None:
+            return f"payé le {date_format(self.paid_on, 'j F Y')}"
+        if self.statement_month is not None:
+            month = date_format(self.statement_month, "F Y")
+            of = "d'" if month[0] in "aeiouâéè" else "de "
+            return f"sur le relevé {of}{month}"
+        return "à déclarer"
+
+
+def doctor_earned_days(doctor: Doctor) -> list[EarnedDay]:
+    """The doctor's attested days, newest first, each with the statement that states it (its live line: kind
+    `line`, not reversed) and that statement's payment. Two queries (the rates, the days)."""
+    rates = RateTable.load()
+    live = (
+        StatementLine.objects.filter(booking=OuterRef("pk"), kind=StatementLine.Kind.LINE)
+        .filter(~Exists(StatementLine.objects.filter(reverses=OuterRef("pk"))))
+        .order_by("-sequence")
+    )
+    days = (
+        Booking.objects.filter(doctor=doctor, status=Booking.Status.COMPLETED)
+        .annotate(
+            statement_month=Subquery(live.values("statement__month")[:1]),
+            paid_at=Subquery(live.values("statement__paid_at")[:1]),
+        )
+        .order_by("-date", "-pk")
+        .values_list(
+            "date", "period", "slot__site__name", "day_fraction", "consultations", "statement_month", "paid_at"
+        )
+    )
+    result = []
+    for day, period, site_name, fraction, consultations, month, paid_at in days:
+        rate = rates.on(day)
+        result.append(
+            EarnedDay(
+                day=day,
+                period=period,
+                site_name=site_name,
+                day_fraction=fraction,
+                amount=amount_for(rate, fraction) if rate is not None else ZERO,
+                consultations=consultations,
+                statement_month=month,
+                paid_on=timezone.localtime(paid_at).date() if paid_at is not None else None,
+            )
+        )
+    return result
+
+
 class MonthEarnings(NamedTuple):
     month: date
     days: Decimal
@@ -137,24 +202,25 @@ class EarningsSummary:
     months: list[MonthEarnings]  # oldest first
     total_days: Decimal
     total_amount: Decimal
+    days: list[EarnedDay] = field(default_factory=list)  # newest first, each with where its payment stands
 
 
 def doctor_earnings(doctor: Doctor) -> EarningsSummary:
-    """A doctor's flat-rate earnings: completed days × the rate in force on each date, per month. Two queries.
+    """A doctor's flat-rate earnings: completed days × the rate in force on each date, per month, and each day with
+    where its payment stands. Two queries.
 
     What the work earned (R7), whether or not it has been stated yet; a day with no rate in force earns 0.
     """
-    rates = RateTable.load()
+    days = doctor_earned_days(doctor)
     by_month: dict[date, list[Decimal]] = {}
-    days = Booking.objects.filter(doctor=doctor, status=Booking.Status.COMPLETED).order_by("date")
-    for day, fraction in days.values_list("date", "day_fraction"):
-        rate = rates.on(day)
-        month = by_month.setdefault(day.replace(day=1), [ZERO, ZERO])
-        month[0] += fraction
-        month[1] += amount_for(rate, fraction) if rate is not None else ZERO
+    for day in days:
+        month = by_month.setdefault(day.day.replace(day=1), [ZERO, ZERO])
+        month[0] += day.day_fraction
+        month[1] += day.amount
     months = [MonthEarnings(m, d, a) for m, (d, a) in sorted(by_month.items())]
     return EarningsSummary(
         months=months,
         total_days=sum((m.days for m in months), ZERO),
         total_amount=sum((m.amount for m in months), ZERO),
+        days=days,
     )

@@ -8,11 +8,13 @@ import logging
 
 from django.dispatch import receiver
 
+from billing.models import Cpam
 from billing.notices import DoctorValidatedCdom, DoctorValidatedCpam, FirstBookingCpam
 from billing.queries import cpam_of_department
 from missions.doctor_file import cdom_decision_url
 from missions.models import Booking, CdomStatus, Doctor
-from missions.signals import booking_confirmed, doctor_validated
+from missions.pack import CpamContact
+from missions.signals import booking_confirmed, doctor_validated, site_cpam_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +59,12 @@ def tell_site_cpam_of_a_first_booking(sender, booking: Booking, by, **kwargs) ->
         logger.warning("No CPAM for department of site %s: first booking %s unannounced", site.pk, booking.pk)
         return
     FirstBookingCpam(booking, cpam, home_cpam=cpam_of_department(booking.doctor.practice_department_id)).send()
+
+
+@receiver(site_cpam_contacts, dispatch_uid="billing.site_cpam_contacts")
+def cpam_contacts(sender, department_ids: list[int], **kwargs) -> dict[int, CpamContact]:
+    """The practical pack's « CPAM du lieu »: the CPAM of each department, in one query."""
+    return {
+        cpam.department_id: CpamContact(name=cpam.name, phone=cpam.phone, email=cpam.email, address=cpam.address)
+        for cpam in Cpam.objects.filter(department_id__in=department_ids)
+    }

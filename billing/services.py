@@ -111,12 +111,23 @@ def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
             "day_fraction",
             "rate",
             "amount",
+            "consultations",
         )
     )
     references: dict[date, str] = {}
-    for pk, sequence, booking_id, status, correction_reason, month, *snapshot, fraction, rate, amount in stale.iterator(
-        chunk_size=BATCH
-    ):
+    for (
+        pk,
+        sequence,
+        booking_id,
+        status,
+        correction_reason,
+        month,
+        *snapshot,
+        fraction,
+        rate,
+        amount,
+        consultations,
+    ) in stale.iterator(chunk_size=BATCH):
         if status != COMPLETED:
             why = f"attestation corrigée ({BOOKING_STATUS_LABELS.get(status, status).lower()})"
             if correction_reason:
@@ -135,6 +146,7 @@ def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
             "rate": rate,
             "amount": -amount,
             "note": f"Annule la ligne du relevé {references[month]} : {why}"[:500],
+            "consultations": None if consultations is None else -consultations,
         }
 
 
@@ -167,11 +179,21 @@ def _new_lines(statement: Statement, rates: RateTable) -> Iterator[dict]:
         paid.filter(~Exists(_live_lines().filter(booking=OuterRef("pk"))))
         .annotate(last_sequence=Coalesce(Subquery(last_sequence), 0))
         .order_by("pk")
-        .values_list("pk", "last_sequence", "doctor_id", "slot__site_id", "zone_id", "date", "period", "day_fraction")
+        .values_list(
+            "pk",
+            "last_sequence",
+            "doctor_id",
+            "slot__site_id",
+            "zone_id",
+            "date",
+            "period",
+            "day_fraction",
+            "consultations",
+        )
     )
     rate_on, amount_of = cache(rates.rate_for), cache(amount_for)
     late_note = cache(lambda first: f"Journée de {month_label(first)} attestée ou corrigée après son relevé")
-    for pk, last, doctor_id, site_id, zone_id, day, period, fraction in days.iterator(chunk_size=BATCH):
+    for pk, last, doctor_id, site_id, zone_id, day, period, fraction, consultations in days.iterator(chunk_size=BATCH):
         rate = rate_on(day)
         amount = amount_of(rate, fraction)
         note = late_note(day.replace(day=1)) if day < statement.month else ""
@@ -197,6 +219,7 @@ def _new_lines(statement: Statement, rates: RateTable) -> Iterator[dict]:
             "rate": rate,
             "amount": amount,
             "note": note,
+            "consultations": consultations,
         }
 
 

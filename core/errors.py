@@ -38,6 +38,9 @@ class Code(StrEnum):
     # the volunteer's file (issue #15)
     INSURANCE_MISSING = "insurance_missing"
     CDOM_REFUSED = "cdom_refused"
+    # the mission day (issue 15: replacement at the main practice, per booking)
+    REPLACEMENT_REQUIRED = "replacement_required"
+    REPLACEMENT_NOT_DECLARED = "replacement_not_declared"
 
 
 class RuleViolation(Exception):

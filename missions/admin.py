@@ -528,6 +528,7 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
         "in_own_zone",
         "late_cancellation",
         "consultations",
+        "replaced",
     ]
     list_display_links = ["date", "doctor"]
     list_select_related = ["doctor", "slot__site", "zone"]
@@ -554,6 +555,10 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
         ),
         ("Attestation", {"fields": ["attested_at", "attested_by", "consultations"]}),
         ("Correction par l'ARS", {"fields": ["corrected_at", "corrected_by", "correction_reason"]}),
+        (
+            "Remplacement au cabinet du médecin ce jour-là (dérogation CNOM)",
+            {"fields": ["replacement_name", "replacement_rpps", "derogation_requested_on"]},
+        ),
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
     actions = ["confirm", "cancel", "correct"]
@@ -561,6 +566,12 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="lieu d'accueil", ordering="slot__site__name")
     def site(self, booking: Booking) -> str:
         return booking.slot.site.name
+
+    @admin.display(description="remplaçant au cabinet")
+    def replaced(self, booking: Booking) -> str:
+        if not booking.has_replacement:
+            return "—"
+        return f"{booking.replacement_name} ({booking.replacement_rpps})"
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         return lookup in self.LINK_FILTERS or super().lookup_allowed(lookup, value, request)

@@ -11,6 +11,7 @@ from dsfr.forms import DsfrBaseForm
 
 from missions.models import Doctor
 from missions.registration import Registration
+from missions.rules import Replacement
 from sites.identifiers import validate_rpps
 from sites.models import Commune, Department, Period, Zone
 
@@ -243,3 +244,33 @@ class AttestForm(DsfrBaseForm):
     @property
     def came(self) -> bool:
         return self.cleaned_data["attended"] == "yes"
+
+
+class ReplacementForm(DsfrBaseForm):
+    """Who replaces the doctor at their main practice on the day booked (asked when their file declares a
+    replacement). The rules (required or refused, the RPPS key, the date) are missions.rules.Replacement's."""
+
+    replacement_name = forms.CharField(
+        label="Nom et prénom de votre remplaçant", max_length=200, required=False, widget=forms.TextInput()
+    )
+    replacement_rpps = forms.CharField(
+        label="N° RPPS de votre remplaçant",
+        max_length=20,
+        required=False,
+        help_text="11 chiffres. Jusqu'à l'arrivée de votre nouvelle carte CPS, votre remplaçant ne peut pas "
+        "télétransmettre : il utilise des feuilles de soins papier.",
+        widget=forms.TextInput({"inputmode": "numeric"}),
+    )
+    derogation_requested_on = forms.DateField(
+        label="Date de votre demande de dérogation au CNOM",
+        required=False,
+        help_text="Le remplacement pendant la mission relève d'une dérogation du Conseil national de l'Ordre.",
+        widget=DATE_WIDGET,
+    )
+
+    def replacement(self) -> Replacement | None:
+        """The typed replacement (ValidationError under each field's name when one is wrong)."""
+        data = self.cleaned_data
+        return Replacement.parse(
+            data.get("replacement_name"), data.get("replacement_rpps"), data.get("derogation_requested_on")
+        )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from missions.models import Booking
+from missions.pack import PracticalPack, practical_packs
 from missions.rules import PARIS, PERIOD_HOURS
 
 STATUS_TEXT: dict[str, str] = {  # keyed by BookingStatus (a str)
@@ -28,7 +29,7 @@ def period_times(day: date, period: str) -> tuple[datetime, datetime]:
     return datetime.combine(day, start, tzinfo=PARIS), datetime.combine(day, end, tzinfo=PARIS)
 
 
-def _event(booking: Booking, stamp: datetime) -> Event:
+def _event(booking: Booking, stamp: datetime, pack: PracticalPack) -> Event:
     site = booking.slot.site
     start, end = period_times(booking.date, booking.period)
     event = Event()
@@ -37,17 +38,15 @@ def _event(booking: Booking, stamp: datetime) -> Event:
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("summary", f"{SUMMARY_PREFIX[booking.status]}Mission – {site.name}")
-    place = ", ".join(part for part in (site.address, site.commune.name) if part)
-    event.add("location", place)
+    event.add("location", pack.full_address)
     lines = [
         f"{booking.get_period_display()} au lieu d'accueil {site.name} ({booking.zone.name}).",
         f"Statut : {booking.get_status_display()}.",
+        *pack.lines(),
     ]
-    if site.contact_name or site.contact_phone:
-        lines.append(f"Contact sur place : {site.contact_name} {site.contact_phone}".strip())
     if booking.slot.note:
         lines.append(f"Note du lieu : {booking.slot.note}")
-    lines.append(f"Vos missions : {settings.SITE_URL}/medecin/missions/")
+    lines.append(f"Cette journée : {settings.SITE_URL}/medecin/missions/{booking.pk}/")
     event.add("description", "\n".join(lines))
     event.add("status", STATUS_TEXT[booking.status])
     return event
@@ -64,8 +63,9 @@ def doctor_calendar(bookings: Iterable[Booking]) -> bytes:
     calendar.add("x-wr-timezone", "Europe/Paris")
     calendar.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
     stamp = timezone.now()
-    for booking in bookings:
-        if booking.status in STATUS_TEXT:
-            calendar.add_component(_event(booking, stamp))
+    shown = [booking for booking in bookings if booking.status in STATUS_TEXT]
+    packs = practical_packs({booking.slot.site_id: booking.slot.site for booking in shown}.values())
+    for booking in shown:
+        calendar.add_component(_event(booking, stamp, packs[booking.slot.site_id]))
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -279,6 +279,17 @@ class Booking(models.Model):
     )
     correction_reason = models.CharField("motif de la correction", max_length=500, blank=True)
 
+    # Replacement at the doctor's main practice for this day (the doctor declared one: Doctor.replacement_declared),
+    # under a CNOM derogation. All three or none (a CHECK holds it).
+    # `db_default`: rows written by raw SQL (the bench's bulk load and pgbench scripts) need not name them.
+    replacement_name = models.CharField(
+        "remplaçant (nom et prénom)", max_length=200, blank=True, default="", db_default=""
+    )
+    replacement_rpps = models.CharField(
+        "n° RPPS du remplaçant", max_length=11, blank=True, default="", db_default="", validators=[validate_rpps]
+    )
+    derogation_requested_on = models.DateField("dérogation demandée au CNOM le", null=True, blank=True)
+
     # Claims of the background jobs: set once by a conditional UPDATE, so nothing is sent twice.
     reminder_d7_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     reminder_d1_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -308,6 +319,15 @@ class Booking(models.Model):
                 condition=Q(consultations__isnull=True) | Q(status__in=["completed"]),
                 name="booking_consultations_only_when_completed",
             ),
+            models.CheckConstraint(
+                condition=Q(replacement_name="", replacement_rpps="", derogation_requested_on__isnull=True)
+                | (
+                    ~Q(replacement_name="")
+                    & Q(replacement_rpps__regex=r"^[0-9]{11}$")
+                    & Q(derogation_requested_on__isnull=False)
+                ),
+                name="booking_replacement_all_or_none",
+            ),
         ]
         indexes = [
             models.Index(fields=["doctor", "date"], name="booking_doctor_date_idx"),
@@ -329,6 +349,10 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def has_replacement(self) -> bool:
+        return bool(self.replacement_rpps)
 
 
 class SlotOffer(models.Model):

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 
 from directory.check import check as rpps_check
 from missions.models import Booking, Doctor
+from missions.pack import practical_pack
 from notifications.notices import Notice
 from sites.models import Region, SiteMembership, Slot
 
@@ -191,7 +192,12 @@ class BookingRequested(BookingNotice):
 
 @dataclass
 class BookingConfirmed(BookingNotice):
+    """To the doctor, with the practical pack of the day (missions.pack)."""
+
     kind = "booking_confirmed"
+
+    def context(self) -> dict[str, Any]:
+        return {"booking": self.booking, "pack": practical_pack(self.booking.slot.site)}
 
     def dedup_key(self) -> str:
         return f"booking:{self.booking.pk}:confirmed"

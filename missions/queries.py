@@ -26,6 +26,7 @@ class CoverageRow:
     requested_days: Decimal
     confirmed_days: Decimal
     completed_days: Decimal
+    consultations: int = 0  # attested by the sites on the completed days (what the mission achieves)
 
     @property
     def booked_days(self) -> Decimal:
@@ -41,7 +42,8 @@ COVERED = (Booking.Status.REQUESTED, Booking.Status.CONFIRMED, Booking.Status.CO
 
 
 def coverage(months: list[date], zones: QuerySet | None = None) -> list[CoverageRow]:
-    """Per zone and month: target, requested, confirmed and completed doctor-days. Two queries in all.
+    """Per zone and month: target, requested, confirmed and completed doctor-days, and the consultations attested
+    on the completed days. Two queries in all.
 
     The bookings are summed in one row per zone, one column per month and status (`requested_0`, ...): no
     truncation of each booking's date to its month, no sort on it, and a few hundred rows to read back rather
@@ -57,6 +59,10 @@ def coverage(months: list[date], zones: QuerySet | None = None) -> list[Coverage
         for index, month in enumerate(months)
         for status in COVERED
     }
+    for index, month in enumerate(months):
+        sums[f"consultations_{index}"] = Sum(
+            "consultations", filter=Q(status=Booking.Status.COMPLETED, date__range=month_bounds(month))
+        )
     totals = {
         row["zone_id"]: row
         for row in Booking.objects.filter(zone__in=zones.values("pk"), date__range=(start, end), status__in=ACTIVE)
@@ -64,13 +70,16 @@ def coverage(months: list[date], zones: QuerySet | None = None) -> list[Coverage
         .annotate(**sums)
         .order_by()
     }
-    keys = [(month, [f"{status}_{index}" for status in COVERED]) for index, month in enumerate(months)]
+    keys = [
+        (month, [f"{status}_{index}" for status in COVERED], f"consultations_{index}")
+        for index, month in enumerate(months)
+    ]
     rows = []
     nothing: dict = {}
     for zone in zones:
         found = totals.get(zone.pk, nothing)
         target = Decimal(zone.target_days_per_month)
-        for month, (requested, confirmed, completed) in keys:
+        for month, (requested, confirmed, completed), consultations in keys:
             rows.append(
                 CoverageRow(
                     zone=zone,
@@ -79,6 +88,7 @@ def coverage(months: list[date], zones: QuerySet | None = None) -> list[Coverage
                     requested_days=found.get(requested) or ZERO,
                     confirmed_days=found.get(confirmed) or ZERO,
                     completed_days=found.get(completed) or ZERO,
+                    consultations=found.get(consultations) or 0,
                 )
             )
     return rows

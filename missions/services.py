@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.authority import is_ars_staff, require
@@ -36,7 +36,15 @@ from missions.notices import (
     site_recipients,
 )
 from missions.registration import Registration, already_used
-from missions.rules import check_booking_date, check_monthly_cap, is_late, month_bounds
+from missions.rules import (
+    Replacement,
+    check_booking_date,
+    check_monthly_cap,
+    check_replacement,
+    check_zone_covered,
+    is_late,
+    month_bounds,
+)
 from sites.lifecycles import SLOT
 from sites.models import Period, Slot, day_fraction_of
 from sites.services import require_site_manager
@@ -195,8 +203,11 @@ def _booking_load(doctor_id: int, slot: Slot) -> tuple[bool, Decimal, int]:
     return counts["that_day"] > 0, counts["month_days"] or Decimal("0"), counts["taken"]
 
 
-def book_slot(*, doctor: Doctor, slot: Slot, by: User) -> Booking:
-    """A doctor asks for a slot (R1–R4, R10). Returns the booking in `requested`.
+def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement | None = None) -> Booking:
+    """A doctor asks for a slot (R1–R4, the zone rule, R10's flag). Returns the booking in `requested`.
+
+    `replacement`: who replaces the doctor at their main practice that day — required when the doctor declared a
+    replacement, refused otherwise (missions.rules.check_replacement).
 
     Only `slot.pk` is read: the slot is read again under its lock (Slot.DoesNotExist if there is none)."""
     if doctor.user_id != getattr(by, "pk", None):  # ARS staff of the region book on a doctor's behalf
@@ -210,7 +221,15 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User) -> Booking:
             .select_related("user", "practice_commune__epci")
             .get(pk=doctor.pk)
         )
-        slot = Slot.objects.select_for_update(of=("self",)).select_related("site", "zone").get(pk=slot.pk)
+        slot = (
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("site", "zone")
+            # The zone rule's fact, read in the same query: a change of the doctor's zones locks the doctor first.
+            .annotate(
+                covered=Exists(Doctor.zones.through.objects.filter(doctor_id=doctor.pk, zone_id=OuterRef("zone_id")))
+            )
+            .get(pk=slot.pk)
+        )
         if doctor.status != Doctor.Status.VALIDATED:
             raise RuleViolation(
                 "doctor_not_validated",
@@ -219,6 +238,8 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User) -> Booking:
         if slot.status != Slot.Status.OPEN or not slot.site.active:
             raise RuleViolation("slot_closed", "Ce créneau a été fermé par le lieu d'accueil.")
         check_booking_date(slot.date, timezone.localdate())
+        check_replacement(doctor.replacement_declared, replacement, doctor_rpps=doctor.rpps, today=timezone.localdate())
+        check_zone_covered(slot.covered, slot.zone, acting_doctor=doctor.user_id == getattr(by, "pk", None))
         booked_that_day, month_days, taken = _booking_load(doctor.pk, slot)
         if booked_that_day:
             raise RuleViolation(
@@ -241,6 +262,10 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User) -> Booking:
             requested_by=by,
             in_own_zone=bool(epci and epci.siren == slot.zone.siren),
         )
+        if replacement is not None:
+            booking.replacement_name = replacement.name
+            booking.replacement_rpps = replacement.rpps
+            booking.derogation_requested_on = replacement.derogation_requested_on
         set_history_user(booking, by)
         try:
             # No savepoint of its own: on a violation nothing more runs in this transaction, and the error
@@ -381,8 +406,7 @@ def offer_slot(*, slot: Slot, doctor: Doctor, by: User, accept_url: str) -> bool
         raise RuleViolation(
             "doctor_not_validated", "Ce médecin n'est pas validé par l'ARS : il ne peut pas être invité."
         )
-    if not doctor.zones.filter(pk=slot.zone_id).exists():
-        raise RuleViolation("zone_not_covered", "Ce médecin ne couvre pas la zone de ce créneau.")
+    check_zone_covered(doctor.zones.filter(pk=slot.zone_id).exists(), slot.zone, acting_doctor=False)
     if Booking.objects.filter(slot=slot, status__in=ACTIVE).count() >= slot.capacity:
         raise RuleViolation("slot_full", "Ce créneau est complet : toutes ses places sont déjà réservées.")
     with transaction.atomic():

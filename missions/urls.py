@@ -14,6 +14,7 @@ urlpatterns = [
     path("medecin/creneaux/", doctor.slots, name="doctor_slots"),
     path("medecin/creneaux/<int:slot_id>/reserver/", doctor.book, name="doctor_book"),
     path("medecin/missions/", doctor.my_missions, name="doctor_missions"),
+    path("medecin/missions/<int:booking_id>/", doctor.mission, name="doctor_mission"),
     path("medecin/missions/<int:booking_id>/annuler/", doctor.cancel, name="doctor_cancel"),
     path("medecin/gains/", doctor.earnings, name="doctor_earnings"),
     path("medecin/disponibilites/", doctor.availability, name="doctor_availability"),

@@ -42,6 +42,7 @@ from missions import doctor_file
 from missions import services as missions
 from missions.models import Booking, Doctor
 from missions.registration import Registration
+from missions.rules import Replacement
 from notifications.models import Message
 from notifications.outbox import relay_held
 from operations.reference import load_reference_data
@@ -389,6 +390,11 @@ class Demo:
             requested_by=doctor.user,
             in_own_zone=bool((epci := doctor.practice_commune.epci) and epci.siren == slot.zone.siren),
         )
+        replacement = self.replacement(doctor, day)
+        if replacement is not None:
+            booking.replacement_name = replacement.name
+            booking.replacement_rpps = replacement.rpps
+            booking.derogation_requested_on = replacement.derogation_requested_on
         set_history_user(booking, doctor.user)
         if outcome == "declined":
             booking.status = Booking.Status.DECLINED
@@ -460,7 +466,9 @@ class Demo:
             return
         site_user = self.site_users[slot.site_id]
         try:
-            booking = missions.book_slot(doctor=doctor, slot=slot, by=doctor.user)
+            booking = missions.book_slot(
+                doctor=doctor, slot=slot, by=doctor.user, replacement=self.replacement(doctor, slot.date)
+            )
         except RuleViolation:
             return  # full, capped for the month, already booked that day: the rules said no, as they should
         self.report.created["réservations à venir"] += 1
@@ -485,13 +493,36 @@ class Demo:
                 if slot.zone_id not in {zone.pk for zone in doctor.zones.all()}:
                     continue
                 try:
-                    booking = missions.book_slot(doctor=doctor, slot=slot, by=doctor.user)
+                    booking = missions.book_slot(
+                        doctor=doctor, slot=slot, by=doctor.user, replacement=self.replacement(doctor, slot.date)
+                    )
                 except RuleViolation:
                     continue
                 booking = missions.confirm_booking(booking, by=self.site_users[slot.site_id])
                 missions.cancel_booking(booking, by=doctor.user, reason="Enfant malade : je ne pourrai pas venir.")
                 self.report.created["réservations à venir"] += 1
                 return
+
+    def replacement(self, doctor: Doctor, day: date) -> Replacement | None:
+        """A doctor who declared a replacement names, for each day, a remplaçant (the same one, their derogation
+        requested a month before the demo's today or the day, whichever is earlier)."""
+        if not doctor.replacement_declared:
+            return None
+        rng = _rng("replacement", doctor.rpps)
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        rpps = with_luhn_key(f"19{rng.randint(0, 10**8 - 1):08d}")
+        return Replacement(name=name, rpps=rpps, derogation_requested_on=min(self.today, day) - timedelta(days=30))
+
+    def site_packs(self) -> None:
+        """The practical pack of the demo's host sites, where ARS staff or the site have not filled it: a card
+        reader in health centres and houses; the town's premises charged (an illustrative 15 € a day)."""
+        for site in self.sites:
+            if site.sesam_vitale_reader or site.premises_fee is not None or site.software:
+                continue
+            reader = site.kind in (HostSite.Kind.HEALTH_CENTRE, HostSite.Kind.HEALTH_HOUSE)
+            fee = Decimal("15") if site.kind == HostSite.Kind.TOWN_PREMISES else None
+            HostSite.objects.filter(pk=site.pk).update(sesam_vitale_reader=reader, premises_fee=fee)
+            site.sesam_vitale_reader, site.premises_fee = reader, fee
 
     def availabilities(self, validated: list[Doctor]) -> None:
         """Validated doctors declare a few days they could come (the « available doctors » search uses them)."""
@@ -628,6 +659,7 @@ def seed_demo(*, today: date | None = None, on_step: Callable[[str], None] | Non
     with relay_held(), transaction.atomic():
         on_step("Comptes de l'ARS, des lieux d'accueil et des CPAM…")
         demo.people()
+        demo.site_packs()
         on_step("Médecins volontaires…")
         demo.doctors()
         validated = list(

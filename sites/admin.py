@@ -111,7 +111,18 @@ class HostSiteAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "kind", "finess", "active"]}),
         ("Adresse", {"fields": ["address", "commune", "zone"]}),
         ("Contact", {"fields": ["contact_name", "contact_email", "contact_phone"]}),
-        ("Accueil du médecin", {"fields": ["equipment_notes", "lodging_notes"]}),
+        (
+            "Accueil du médecin (informations pratiques envoyées avec chaque réservation)",
+            {
+                "fields": [
+                    "premises_fee",
+                    "sesam_vitale_reader",
+                    "software",
+                    "equipment_notes",
+                    "lodging_notes",
+                ]
+            },
+        ),
     ]
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:

@@ -1,5 +1,7 @@
 """Forms of the host-site pages that only touch sites (publishing slots)."""
 
+from decimal import Decimal
+
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
@@ -62,3 +64,28 @@ class PublishSlotsForm(DsfrBaseForm):
     @property
     def weekday_numbers(self) -> set[int]:
         return {int(day) for day in self.cleaned_data["weekdays"]}
+
+
+class PracticalPackForm(DsfrBaseForm):
+    """What a doctor is told with each booking of this site (the practical pack)."""
+
+    contact_name = forms.CharField(label="Personne à contacter sur place", max_length=200, required=False)
+    contact_phone = forms.CharField(
+        label="Téléphone du contact", max_length=30, required=False, widget=forms.TextInput({"type": "tel"})
+    )
+    contact_email = forms.EmailField(label="E-mail du contact", required=False)
+    premises_fee = forms.DecimalField(
+        label="Redevance pour le local (€ par jour)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=7,
+        decimal_places=2,
+        localize=True,  # « 12,50 »
+        help_text="Certaines communes facturent le local au médecin. Laissez vide si le local est gratuit.",
+    )
+    sesam_vitale_reader = forms.BooleanField(
+        label="Un lecteur de carte Vitale (SESAM-Vitale) est sur place", required=False
+    )
+    software = forms.CharField(label="Logiciel médical sur place", max_length=200, required=False)
+    equipment_notes = forms.CharField(label="Équipement", required=False, widget=forms.Textarea({"rows": 3}))
+    lodging_notes = forms.CharField(label="Hébergement", required=False, widget=forms.Textarea({"rows": 3}))

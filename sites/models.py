@@ -121,6 +121,23 @@ class HostSite(models.Model):
     contact_phone = models.CharField("téléphone du contact", max_length=30, blank=True)
     equipment_notes = models.TextField("équipement", blank=True)
     lodging_notes = models.TextField("hébergement", blank=True)
+    # The practical pack a doctor receives with each booking (besides the address, contact and notes above).
+    premises_fee = models.DecimalField(
+        "redevance pour le local (€ par jour)",
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Certaines communes facturent le local au médecin. Vide : le local est mis à disposition sans frais.",
+    )
+    # `db_default`: rows written by raw SQL (the bench's bulk load) need not name them.
+    sesam_vitale_reader = models.BooleanField(
+        "lecteur de carte Vitale (SESAM-Vitale) sur place",
+        default=False,
+        db_default=False,
+        help_text="Sinon, le médecin apporte le sien ou utilise des feuilles de soins papier.",
+    )
+    software = models.CharField("logiciel médical sur place", max_length=200, blank=True, default="", db_default="")
     active = models.BooleanField("actif", default=True)
 
     class Meta:
@@ -130,6 +147,9 @@ class HostSite(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=HostSiteKind.values), name="hostsite_kind_valid"),
             models.CheckConstraint(condition=~Q(finess=""), name="hostsite_finess_null_not_blank"),
+            models.CheckConstraint(
+                condition=Q(premises_fee__isnull=True) | Q(premises_fee__gt=0), name="hostsite_premises_fee_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -107,3 +108,34 @@ def publish_slots(
         fresh = [_new_slot(site, day, period, capacity, note, by) for day in dates if day not in taken]
         result.created = bulk_create_with_history(fresh, Slot, default_user=by) if fresh else []
     return result
+
+
+# The fields of a host site's practical pack (missions.pack): its team or ARS staff keep them up to date.
+PACK_FIELDS: tuple[str, ...] = (
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "premises_fee",
+    "sesam_vitale_reader",
+    "software",
+    "equipment_notes",
+    "lodging_notes",
+)
+
+
+def update_practical_pack(site: HostSite, *, by: User, **values: object) -> HostSite:
+    """A member of the site (or ARS staff of its region) updates what a doctor is told with each booking."""
+    require_site_manager(by, site)
+    unknown = set(values) - set(PACK_FIELDS)
+    if unknown:
+        raise ValueError(f"not pack fields: {sorted(unknown)}")
+    fee = values.get("premises_fee")
+    if fee is not None and not (isinstance(fee, Decimal) and fee > 0):
+        raise ValidationError(
+            {"premises_fee": "Indiquez un montant positif en euros, ou laissez vide si le local est gratuit."}
+        )
+    for name, value in values.items():
+        setattr(site, name, value)
+    site.full_clean(exclude=[f.name for f in HostSite._meta.fields if f.name not in values], validate_unique=False)
+    site.save(update_fields=list(values))
+    return site

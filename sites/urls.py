@@ -4,6 +4,7 @@ from sites import views
 
 site_patterns = [
     path("lieu/creneaux/publier/", views.publish, name="publish"),
+    path("lieu/accueil/<int:site_id>/", views.practical_pack, name="practical_pack"),
     path("communes/recherche/", views.commune_search, name="commune_search"),
 ]
 

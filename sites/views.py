@@ -2,17 +2,18 @@
 
 The home page and the commune search are public: the catalogue of active zones, and national reference data."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts.authority import site_ids, visible
+from accounts.authority import may, site_ids, visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
 from sites import services
-from sites.forms import PublishSlotsForm
+from sites.forms import PracticalPackForm, PublishSlotsForm
 from sites.models import Commune, HostSite, Zone
 
 
@@ -76,3 +77,23 @@ def commune_search(request: HttpRequest) -> JsonResponse:
         for c in communes.only("insee_code", "name", "postcodes")
     ]
     return JsonResponse({"results": results})
+
+
+@login_required
+def practical_pack(request: HttpRequest, site_id: int) -> HttpResponse:
+    """A host site's team (or ARS staff) edits the practical pack sent to doctors with each booking."""
+    site = get_object_or_404(visible(request.user, HostSite).select_related("commune"), pk=site_id)
+    if not may(request.user, "site.manage", site):
+        raise PermissionDenied("Seule l'équipe du lieu d'accueil (ou l'ARS) modifie ces informations.")
+    initial = {name: getattr(site, name) for name in services.PACK_FIELDS}
+    form = PracticalPackForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_practical_pack(site, by=signed_in(request), **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc)]:
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Informations pratiques enregistrées : elles accompagnent chaque réservation.")
+            return redirect("sites:practical_pack", site_id=site.pk)
+    return render(request, "host/pack.html", {"form": form, "site": site})

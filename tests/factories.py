@@ -190,6 +190,7 @@ class BookingFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Booking
+        skip_postgeneration_save = True
 
     doctor = factory.SubFactory(DoctorFactory)
     slot = factory.SubFactory(SlotFactory)
@@ -214,6 +215,12 @@ class BookingFactory(factory.django.DjangoModelFactory):
         cancelled = factory.Trait(status=Booking.Status.CANCELLED, reason="Empêchement")
         completed = factory.Trait(status=Booking.Status.COMPLETED)
         no_show = factory.Trait(status=Booking.Status.NO_SHOW)
+
+    @factory.post_generation
+    def _zone_declared(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy hook
+        """A doctor books only in zones they declared (the zone rule): so does a booking written here."""
+        if create:
+            obj.doctor.zones.add(obj.zone_id)
 
 
 class SiteMembershipFactory(factory.django.DjangoModelFactory):

@@ -32,6 +32,8 @@ SELECT d.id, d.status, d.user_id, u.email, c.insee_code, e.siren AS doctor_epci
  WHERE d.id = :d FOR UPDATE OF d;
 SELECT s.date AS sdate, s.period AS speriod, s.zone_id AS szone, s.site_id AS ssite, s.capacity AS scap,
        h.active AS site_active, z.siren AS zone_siren,
+       -- the zone rule: has the doctor declared the slot's zone (read with the slot, as the service does)
+       EXISTS (SELECT 1 FROM missions_doctor_zones dz WHERE dz.doctor_id = :d AND dz.zone_id = s.zone_id) AS covered,
        date_trunc('month', s.date)::date AS mfirst,
        (date_trunc('month', s.date) + interval '1 month - 1 day')::date AS mlast
   FROM sites_slot s

@@ -52,7 +52,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("N° Assurance Maladie dédié", TEXT, "doctor_billing_number", 16, 24),
     Column("Date de la mission", DATE, "date", 12, 18),
     Column("Période", TEXT, "period_label", 11, 17),
-    Column("Lieu d'accueil", TEXT, "site_name", 30, 50),
+    Column("Lieu d'accueil", TEXT, "site_name", 30, 27),
     Column("FINESS du lieu", TEXT, "site_finess", 12, 18),
     Column("Commune du lieu", TEXT, "site_commune", 20),
     Column("Zone", TEXT, "zone_name", 24),
@@ -61,6 +61,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("Montant (€)", MONEY, "amount", 12, 20),
     Column("Motif", TEXT, "note", 40),
     Column("Identifiant de ligne", INTEGER, "id", 10),
+    # Appended (issue 15): what the day achieved. The PDF's site column gave up the 23 mm it takes.
+    Column("Consultations attestées", INTEGER, "consultations", 14, 23),
 )
 
 FIELDS: tuple[str, ...] = tuple(dict.fromkeys(c.field for c in COLUMNS if c.field))

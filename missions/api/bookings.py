@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authority import scope_of
 from accounts.person import signed_in
 from api.errors import conflict
 from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -17,7 +18,10 @@ from missions.api.shared import ReasonSerializer, audited
 from missions.filters import BookingFilter
 from missions.models import Booking
 from missions.queries import bookings_visible_to
+from missions.rules import Replacement
 from sites.models import Slot
+
+REPLACEMENT_FIELDS = ("replacement_name", "replacement_rpps", "derogation_requested_on")
 
 
 class BookingSerializer(serializers.ModelSerializer):
@@ -48,13 +52,42 @@ class BookingSerializer(serializers.ModelSerializer):
             "declined_at",
             "cancelled_at",
             "attested_at",
+            *REPLACEMENT_FIELDS,
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Booking) -> dict:
+        """The remplaçant is the doctor's and the ARS's business: a host site reads empty fields."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        if instance.doctor.user_id == getattr(user, "pk", None):
+            return data
+        if not scope_of(user).ars:
+            data.update({"replacement_name": "", "replacement_rpps": "", "derogation_requested_on": None})
+        return data
 
 
 class BookingCreateSerializer(serializers.Serializer):
     # The slot's id only: the service reads the slot once, under its lock (no second read to validate it here).
     slot = serializers.IntegerField(min_value=1, help_text="Identifiant du créneau à réserver.")
+    # The doctor's replacement at their main practice that day: required when their file declares a replacement
+    # (409 `replacement_required`), refused otherwise (409 `replacement_not_declared`).
+    replacement_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Nom et prénom du remplaçant au cabinet ce jour-là."
+    )
+    replacement_rpps = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, help_text="N° RPPS du remplaçant (11 chiffres)."
+    )
+    derogation_requested_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Date de la demande de dérogation au CNOM."
+    )
+
+    def replacement(self) -> Replacement | None:
+        data = self.validated_data
+        return Replacement.parse(
+            data.get("replacement_name"), data.get("replacement_rpps"), data.get("derogation_requested_on")
+        )
 
     def unknown_slot(self, slot_id: int) -> serializers.ValidationError:
         message = serializers.PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
@@ -106,6 +139,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 "date_in_past",
                 "beyond_horizon",
                 "slot_closed",
+                "zone_not_covered",
+                "replacement_required",
+                "replacement_not_declared",
                 "idempotency_key_reused",
             ),
         },
@@ -119,10 +155,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         slot_id = serializer.validated_data["slot"]
         person = signed_in(request)
         try:
-            booking = services.book_slot(doctor=person.doctor, slot=Slot(pk=slot_id), by=person)
+            booking = services.book_slot(
+                doctor=person.doctor, slot=Slot(pk=slot_id), by=person, replacement=serializer.replacement()
+            )
         except Slot.DoesNotExist:
             raise serializer.unknown_slot(slot_id) from None
-        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(booking).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Confirmer une réservation (lieu d'accueil)",
@@ -132,7 +170,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         booking = services.confirm_booking(self.get_object(), by=signed_in(request))
-        return Response(BookingSerializer(booking).data)
+        return Response(self.get_serializer(booking).data)
 
     @extend_schema(
         summary="Refuser une réservation (lieu d'accueil)",
@@ -143,7 +181,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def decline(self, request: Request, pk: str | None = None) -> Response:
         booking = self.get_object()
         reason = self._valid(ReasonSerializer)["reason"]
-        return Response(BookingSerializer(services.decline_booking(booking, by=signed_in(request), reason=reason)).data)
+        return Response(
+            self.get_serializer(services.decline_booking(booking, by=signed_in(request), reason=reason)).data
+        )
 
     @extend_schema(
         summary="Annuler une réservation",
@@ -156,7 +196,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         booking = self.get_object()
         reason = self._valid(ReasonSerializer)["reason"]
-        return Response(BookingSerializer(services.cancel_booking(booking, by=signed_in(request), reason=reason)).data)
+        return Response(
+            self.get_serializer(services.cancel_booking(booking, by=signed_in(request), reason=reason)).data
+        )
 
     @extend_schema(
         summary="Attester la journée (lieu d'accueil, à partir du jour même)",
@@ -170,7 +212,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         booking = services.attest_booking(
             booking, by=signed_in(request), attended=data["attended"], consultations=data["consultations"]
         )
-        return Response(BookingSerializer(booking).data)
+        return Response(self.get_serializer(booking).data)
 
     def _valid(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)

@@ -1,4 +1,5 @@
-"""Coverage of the active zones for a month (ARS staff): target, requested, confirmed and completed days."""
+"""Coverage of the active zones for a month (ARS staff): target, requested, confirmed and completed days, and the
+consultations attested on the completed days."""
 
 from datetime import date
 from typing import TypedDict
@@ -50,6 +51,9 @@ class CoverageRowSerializer(serializers.Serializer):
     requested_days = serializers.DecimalField(**DAYS)
     confirmed_days = serializers.DecimalField(**DAYS)
     completed_days = serializers.DecimalField(**DAYS)
+    consultations = serializers.IntegerField(
+        read_only=True, help_text="Consultations attestées par les lieux d'accueil sur les journées effectuées du mois."
+    )
 
     def get_month(self, row) -> str:
         return f"{row.month:%Y-%m}"
@@ -67,7 +71,8 @@ class CoverageViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Couverture des zones pour un mois (équipe ARS)",
-        description="Pour chaque zone active : objectif, jours-médecin demandés, confirmés et effectués du mois.",
+        description="Pour chaque zone active : objectif, jours-médecin demandés, confirmés et effectués du mois, "
+        "et consultations attestées.",
         parameters=[CoverageQuerySerializer],
     )
     def list(self, request: Request) -> Response:

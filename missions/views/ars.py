@@ -84,6 +84,56 @@ def coverage_matrix_html(rows: list[CoverageRow]) -> SafeString:
     return mark_safe("\n".join("".join(cells) + "</tr>" for cells in lines.values()))  # noqa: S308 - escaped above
 
 
+def previous_months(count: int, today: date) -> list[date]:
+    """The `count` months ending with the current one, oldest first."""
+    first = today.replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return months[::-1]
+
+
+def achievement_matrix_html(rows: list[CoverageRow]) -> SafeString:
+    """What the mission achieves, zones × past months: the consultations attested and the days worked (built
+    here like the coverage matrix, for the same reason)."""
+    lines: dict[int, list[str]] = {}
+    for row in rows:
+        cells = lines.get(row.zone.pk)
+        if cells is None:
+            zone = row.zone
+            cells = lines[zone.pk] = [
+                f'<tr><th scope="row">{escape(zone.name)}<br>'
+                f'<span class="fr-text--xs">{escape(zone.department.code)}</span></th>'
+            ]
+        cells.append(
+            f"<td>{row.consultations}"
+            f'<br><span class="fr-text--xs">{french_days(row.completed_days)} j. eff.</span></td>'
+        )
+    return mark_safe("\n".join("".join(cells) + "</tr>" for cells in lines.values()))  # noqa: S308 - escaped above
+
+
+@dataclass
+class MonthAchieved:
+    month: date
+    consultations: int = 0
+    completed: Decimal = Decimal("0")
+
+
+def achievements(rows: list[CoverageRow], months: list[date]) -> dict:
+    """The dashboard's « ce que la mission apporte »: consultations attested per zone and month (`rows`, of
+    `months`), and per month."""
+    per_month = {month: MonthAchieved(month) for month in months}
+    for row in rows:
+        per_month[row.month].consultations += row.consultations
+        per_month[row.month].completed += row.completed_days
+    return {
+        "achieved_labels": [date_format(m, "F Y") for m in months],
+        "achieved_matrix": achievement_matrix_html(rows),
+        "achieved_totals": list(per_month.values()),
+    }
+
+
 @dataclass
 class MonthTotal:
     month: date
@@ -162,7 +212,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     doctors = visible(request.user, Doctor)
     bookings = visible(request.user, Booking)
 
-    rows = coverage(months, zones=zones)
+    # One coverage read for the months ahead and the months past (what the mission achieved): the same queries.
+    past = previous_months(MONTHS, today)
+    read = coverage(sorted({*months, *past}), zones=zones)
+    rows = [row for row in read if row.month in months]
     totals = {m: MonthTotal(month=m) for m in months}
     for row in rows:
         total = totals[row.month]
@@ -235,5 +288,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "admin_doctors": admin_doctors,
             "file_steps": file_steps,
             "admin_bookings": _admin_changelist("booking"),
+            **achievements([row for row in read if row.month in past], past),
         },
     )

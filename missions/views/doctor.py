@@ -16,11 +16,21 @@ from django.views.decorators.http import require_POST
 from accounts.authority import visible
 from accounts.person import signed_in
 from api.throttles import registration_allowed
-from billing.queries import doctor_earnings  # web pages sit on top of every app: the earnings are billing's
-from core.errors import RuleViolation
+from billing.queries import (
+    doctor_earnings,
+)  # web pages sit on top of every app: the earnings are billing's
+from core.errors import Code, RuleViolation
 from missions import services
-from missions.forms import AvailabilityForm, ReasonForm, RegistrationForm, SlotSearchForm, apply_service_errors
+from missions.forms import (
+    AvailabilityForm,
+    ReasonForm,
+    RegistrationForm,
+    ReplacementForm,
+    SlotSearchForm,
+    apply_service_errors,
+)
 from missions.models import Availability, Booking, Doctor
+from missions.pack import practical_pack
 from missions.queries import next_months, open_slots
 from missions.rules import format_days, month_bounds
 from missions.views.access import doctor_space
@@ -147,20 +157,36 @@ def slots(request: HttpRequest, doctor: Doctor) -> HttpResponse:
     return _search_page(request, doctor)
 
 
-@require_POST
 @doctor_space
 def book(request: HttpRequest, doctor: Doctor, slot_id: int) -> HttpResponse:
-    slot = get_object_or_404(visible(request.user, Slot).select_related("site"), pk=slot_id)
-    try:
-        booking = services.book_slot(doctor=doctor, slot=slot, by=signed_in(request))
-    except RuleViolation as exc:
-        return _search_page(request, doctor, refused={"slot_id": slot.pk, "slot": slot, "message": exc.message})
-    messages.success(
+    """POST from the search list books in one step. A doctor whose file declares a replacement at their main
+    practice books from this page (GET), which asks who replaces them that day; so does a refusal of its form."""
+    slot = get_object_or_404(visible(request.user, Slot).select_related("site__commune", "zone"), pk=slot_id)
+    on_page = request.method == "GET" or request.POST.get("page") == "reserver"
+    form = ReplacementForm(request.POST if request.method == "POST" and on_page else None)
+    error = None
+    if request.method == "POST" and (not on_page or form.is_valid()):
+        try:
+            replacement = form.replacement() if on_page else None
+            booking = services.book_slot(doctor=doctor, slot=slot, by=signed_in(request), replacement=replacement)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except RuleViolation as exc:
+            if not on_page and exc.code != Code.REPLACEMENT_REQUIRED:
+                return _search_page(request, doctor, refused={"slot_id": slot.pk, "slot": slot, "message": exc.message})
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                f"Votre demande pour le {date_format(booking.date, 'l j F Y')} à {slot.site.name} est envoyée. "
+                "Le lieu d'accueil doit maintenant la confirmer : vous recevrez un e-mail.",
+            )
+            return redirect("missions:doctor_missions")
+    return render(
         request,
-        f"Votre demande pour le {date_format(booking.date, 'l j F Y')} à {slot.site.name} est envoyée. "
-        "Le lieu d'accueil doit maintenant la confirmer : vous recevrez un e-mail.",
+        "doctor/book.html",
+        {"doctor": doctor, "slot": slot, "form": form, "error": error, "pack": practical_pack(slot.site)},
     )
-    return redirect("missions:doctor_missions")
 
 
 # --- my missions, cancellation -------------------------------------------------------------------------------------
@@ -178,6 +204,26 @@ def my_missions(request: HttpRequest, doctor: Doctor) -> HttpResponse:
         request,
         "doctor/missions.html",
         {"doctor": doctor, "upcoming": upcoming, "past": past, "today": today},
+    )
+
+
+@doctor_space
+def mission(request: HttpRequest, doctor: Doctor, booking_id: int) -> HttpResponse:
+    """One of the doctor's mission days: its status, the practical pack, the remplaçant named for it."""
+    today = timezone.localdate()
+    booking = get_object_or_404(
+        visible(request.user, Booking).select_related("slot__site__commune", "zone"), pk=booking_id, doctor=doctor
+    )
+    return render(
+        request,
+        "doctor/mission.html",
+        {
+            "doctor": doctor,
+            "booking": booking,
+            "pack": practical_pack(booking.slot.site),
+            "cancellable": booking.status in UPCOMING_STATUSES and booking.date >= today,
+            "today": today,
+        },
     )
 
 
@@ -227,7 +273,11 @@ def cancel(request: HttpRequest, doctor: Doctor, booking_id: int) -> HttpRespons
 
 @doctor_space
 def earnings(request: HttpRequest, doctor: Doctor) -> HttpResponse:
-    return render(request, "doctor/earnings.html", {"doctor": doctor, "earnings": doctor_earnings(doctor)})
+    return render(
+        request,
+        "doctor/earnings.html",
+        {"doctor": doctor, "earnings": doctor_earnings(doctor)},
+    )
 
 
 # --- availability ----------------------------------------------------------------------------------------------

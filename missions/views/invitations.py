@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +15,9 @@ from accounts.authority import visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
 from missions import services
+from missions.forms import ReplacementForm, apply_service_errors
 from missions.models import Doctor
+from missions.pack import practical_pack
 from missions.queries import slots_with_remaining
 from missions.views.access import doctor_space
 from sites.models import Slot
@@ -49,9 +52,13 @@ def accept_offer(request: HttpRequest, doctor: Doctor, token: str) -> HttpRespon
     if slot is None:
         raise Http404("Ce créneau n'existe plus.")
     error = None
-    if request.method == "POST":
+    form = ReplacementForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            booking = services.book_slot(doctor=doctor, slot=slot, by=signed_in(request))
+            replacement = form.replacement()
+            booking = services.book_slot(doctor=doctor, slot=slot, by=signed_in(request), replacement=replacement)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
         except RuleViolation as exc:
             error = exc.message
         else:
@@ -61,4 +68,5 @@ def accept_offer(request: HttpRequest, doctor: Doctor, token: str) -> HttpRespon
                 "Le lieu d'accueil doit maintenant la confirmer : vous recevrez un e-mail.",
             )
             return redirect("missions:doctor_missions")
-    return render(request, "doctor/offer.html", {"doctor": doctor, "slot": slot, "error": error})
+    context = {"doctor": doctor, "slot": slot, "error": error, "form": form, "pack": practical_pack(slot.site)}
+    return render(request, "doctor/offer.html", context)

@@ -30,6 +30,7 @@ def test_coverage_counts_days_per_zone_and_status(ars_staff, zone, site):
         "requested_days": "1.0",
         "confirmed_days": "0.5",
         "completed_days": "0.0",
+        "consultations": 0,
     }
     assert by_zone[quiet.pk]["target_days"] == "4.0"
     assert by_zone[quiet.pk]["requested_days"] == "0.0"

@@ -66,8 +66,18 @@ def test_every_operation_documents_its_errors(schema):
 def test_business_rules_document_their_409_codes(schema):
     booking = schema["paths"]["/api/v1/bookings/"]["post"]
     assert "409" in booking["responses"]
-    for code in ("slot_full", "monthly_cap_reached", "already_booked_that_day", "doctor_not_validated"):
+    for code in (
+        "slot_full",
+        "monthly_cap_reached",
+        "already_booked_that_day",
+        "doctor_not_validated",
+        "zone_not_covered",
+        "replacement_required",
+        "replacement_not_declared",
+    ):
         assert code in booking["responses"]["409"]["description"]
+    [conflict] = [c["enum"] for c in schema["components"]["schemas"].values() if "slot_full" in c.get("enum", [])]
+    assert {"zone_not_covered", "replacement_required", "replacement_not_declared"} <= set(conflict)
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in booking["parameters"])
     for action in ("confirm", "decline", "cancel", "attest"):
         assert "409" in schema["paths"][f"/api/v1/bookings/{{id}}/{action}/"]["post"]["responses"]

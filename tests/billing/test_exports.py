@@ -211,3 +211,29 @@ def test_a_long_pdf_repeats_the_header_and_numbers_pages(doctor, cpam, flat_rate
         assert f"Page {number} sur {len(pages)}" in " ".join(text.split())
     assert pages[1].startswith("Type de\nligne\nNom\nPrénom\nRPPS")  # header row repeated on the next page
     assert "30 000,00 €" in pages[-1].replace("\xa0", " ")
+
+
+# --- what the mission achieves: the consultations attested, appended last (issue 15) ------------------------------
+
+
+def test_the_consultations_attested_are_the_last_column_everywhere(statement, doctor, cpam, ars_staff):
+    assert HEADERS[-1] == "Consultations attestées"
+    rows = parse_csv(statement)
+    assert [r[-1] for r in rows[1:]] == ["12", "12", "12"]  # attested_day: 12 consultations a day
+    sheet = load_workbook(statement_xlsx(statement), read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(values) if row and row[0] == HEADERS[0])
+    assert values[header][len(HEADERS) - 1] == "Consultations attestées"
+    assert values[header + 1][len(HEADERS) - 1] == 12  # a number cell
+    text, _ = pdf_text(statement)
+    assert {"Consultations", "attestées"} <= set(text.split())
+
+    # A corrected attestation: the reversal states the consultations it withdraws, negated (the column sums up).
+    # A corrected count alone restates nothing: the line is what was paid (the dashboard reads the live count).
+    issue_statement(statement, by=ars_staff)
+    day = statement.lines.filter(doctor_rpps=doctor.rpps).first().booking
+    correct_attestation(day, by=ars_staff, attended=True, consultations=20, reason="Erreur de saisie")
+    assert generate_statement(cpam, datetime.date(2025, 11, 1), by=ars_staff) is None
+    correct_attestation(day, by=ars_staff, attended=False, consultations=None, reason="Absent en fait")
+    november = generate_statement(cpam, datetime.date(2025, 11, 1), by=ars_staff)
+    assert [(r[1], r[-1]) for r in parse_csv(november)[1:]] == [("Annulation", "-12")]

@@ -603,7 +603,7 @@ def count_queries(call) -> int:
 
 
 BOOK_BUDGET = 14
-TRANSITION_BUDGET = 16  # confirm_booking includes billing's receiver (first booking at a site → CPAM)
+TRANSITION_BUDGET = 17  # confirm_booking: billing's receiver (first booking at a site → CPAM), the pack's site CPAM
 
 
 def measure_services(site, zone, month, existing: int, ars_staff, days_ago: int) -> dict[str, int]:

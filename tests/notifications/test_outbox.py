@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from missions.pack import practical_pack
 from missions.rules import MONTHS_FR
 from notifications import outbox, relay
 from notifications.models import Message
@@ -105,6 +106,7 @@ def engine_context(site, doctor, zone):
         "by_doctor": True,
         "late_hours": 48,
         "accept_url": "https://exemple.fr/accepter/abc",
+        "pack": practical_pack(site),
     }
 
 

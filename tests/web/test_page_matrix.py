@@ -94,6 +94,7 @@ PAGES = {
     "missions:doctor_book": lambda w, c: c.post(f"/medecin/creneaux/{w.slot.pk}/reserver/"),
     "missions:doctor_missions": lambda w, c: c.get("/medecin/missions/"),
     "missions:doctor_cancel": lambda w, c: c.get(f"/medecin/missions/{w.booking.pk}/annuler/"),
+    "missions:doctor_mission": lambda w, c: c.get(f"/medecin/missions/{w.booking.pk}/"),
     "missions:doctor_earnings": lambda w, c: c.get("/medecin/gains/"),
     "missions:doctor_availability": lambda w, c: c.get("/medecin/disponibilites/"),
     "missions:doctor_remove_availability": lambda w, c: c.post(f"/medecin/disponibilites/{w.availability.pk}/retirer/"),
@@ -115,6 +116,7 @@ PAGES = {
         {f"b{w.past_booking.pk}-attended": "yes", f"b{w.past_booking.pk}-consultations": "9"},
     ),
     "sites:publish": lambda w, c: c.get("/lieu/creneaux/publier/"),
+    "sites:practical_pack": lambda w, c: c.get(f"/lieu/accueil/{w.site.pk}/"),
     # ARS
     "missions:ars_dashboard": lambda w, c: c.get("/ars/"),
     # Pro Santé Connect: absent (404) unless configured, as in these tests (tests/prosante/ configure it)
@@ -173,6 +175,7 @@ MATRIX = [
     ("missions:doctor_book",                   302,  302,  302,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_missions",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_cancel",                 302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
+    ("missions:doctor_mission",                302,  200,  404,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_earnings",               302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_availability",           302,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("missions:doctor_remove_availability",    302,  302,  404,  403,  403,  403,  403,  403,  403,  403),
@@ -191,6 +194,7 @@ MATRIX = [
     ("missions:host_attestations",             302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:host_attest",                   302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("sites:publish",                          302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
+    ("sites:practical_pack",                   302,  403,  403,  200,  403,  403,  200,  404,  404,  200),
     ("missions:ars_dashboard",                 302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
     ("prosante:start",                         404,  404,  404,  404,  404,  404,  404,  404,  404,  404),
     ("prosante:callback",                      404,  404,  404,  404,  404,  404,  404,  404,  404,  404),

@@ -82,7 +82,14 @@ def test_every_page_stays_within_its_query_budget(client, demo, django_assert_ma
     client.force_login(doctor_user)
     for url, budget in DOCTOR:
         visit(client, url, budget, django_assert_max_num_queries)
-    visit(client, f"/calendrier/{doctor_user.doctor.ical_token}.ics", 2, django_assert_max_num_queries)
+    # The feed: the doctor, the bookings, the CPAM of their sites' departments (the practical pack).
+    visit(client, f"/calendrier/{doctor_user.doctor.ical_token}.ics", 3, django_assert_max_num_queries)
+    # One mission day (session, user, doctor, the scope, the booking, its site's CPAM) and the booking page of an
+    # open slot of the doctor's zones (session, user, doctor, the scope, the slot, its site's CPAM).
+    booking = Booking.objects.filter(doctor__user=doctor_user).first()
+    visit(client, f"/medecin/missions/{booking.pk}/", 6, django_assert_max_num_queries)
+    open_slot = Slot.objects.filter(zone__in=doctor_user.doctor.zones.all(), date__gt=timezone.localdate()).first()
+    visit(client, f"/medecin/creneaux/{open_slot.pk}/reserver/", 6, django_assert_max_num_queries)
 
     site_user = User.objects.get(email="lieu-1@demo.fr")
     client.force_login(site_user)
