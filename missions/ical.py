@@ -3,10 +3,10 @@
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from config.site_url import site_url
 from missions.models import Booking
 from missions.rules import PARIS, PERIOD_HOURS
 
@@ -32,7 +32,7 @@ def _event(booking: Booking, stamp: datetime) -> Event:
     site = booking.slot.site
     start, end = period_times(booking.date, booking.period)
     event = Event()
-    event.add("uid", f"booking-{booking.pk}@{settings.SITE_URL.split('://')[-1]}")
+    event.add("uid", f"booking-{booking.pk}@{site_url().split('://')[-1]}")
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
     event.add("dtend", end)
@@ -47,7 +47,7 @@ def _event(booking: Booking, stamp: datetime) -> Event:
         lines.append(f"Contact sur place : {site.contact_name} {site.contact_phone}".strip())
     if booking.slot.note:
         lines.append(f"Note du lieu : {booking.slot.note}")
-    lines.append(f"Vos missions : {settings.SITE_URL}/medecin/missions/")
+    lines.append(f"Vos missions : {site_url()}/medecin/missions/")
     event.add("description", "\n".join(lines))
     event.add("status", STATUS_TEXT[booking.status])
     return event

@@ -17,6 +17,7 @@ from accounts.authority import visible
 from accounts.person import signed_in
 from api.throttles import registration_allowed
 from billing.queries import doctor_earnings  # web pages sit on top of every app: the earnings are billing's
+from config.site_url import site_url
 from core.errors import RuleViolation
 from missions import services
 from missions.forms import AvailabilityForm, ReasonForm, RegistrationForm, SlotSearchForm, apply_service_errors
@@ -267,7 +268,7 @@ def remove_availability(request: HttpRequest, doctor: Doctor, availability_id: i
 
 
 def feed_url(doctor: Doctor) -> str:
-    return settings.SITE_URL + reverse("missions:ical_feed", args=[doctor.ical_token])
+    return site_url() + reverse("missions:ical_feed", args=[doctor.ical_token])
 
 
 @doctor_space
