@@ -29,6 +29,7 @@ from django.http import Http404
 
 from accounts import authority
 from accounts.audit import BULK_AUDITED, record_bulk_access
+from core.search import fold_term
 
 if TYPE_CHECKING:  # the mixins are typed as what they are mixed into (at run time they derive from object)
     from django.contrib.admin.options import BaseModelAdmin, InlineModelAdmin, ModelAdmin
@@ -186,8 +187,15 @@ class ScopedAdminMixin(_Scoped, _ModelAdminBase):
     def get_list_filter(self, request):
         return [_scoped_filter(self.model, spec) for spec in super().get_list_filter(request)]
 
+    def get_search_fields(self, request):
+        """Every plain search field compared folded (core/search.py): accents, case and hyphens do not count."""
+        return [
+            name if name[:1] in "^=@" or name.endswith("__fold") else f"{name}__fold"
+            for name in super().get_search_fields(request)
+        ]
+
     def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, fold_term(search_term))
         if _is_autocomplete(request):
             queryset = authority.offered(request.user, queryset)
             if search_term and self.model._meta.label_lower in BULK_AUDITED:

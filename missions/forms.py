@@ -5,10 +5,12 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.formats import date_format
 from dsfr.forms import DsfrBaseForm
 
+from core.search import fold_term
 from missions.models import Doctor
 from missions.registration import Registration
 from sites.identifiers import validate_rpps
@@ -16,7 +18,7 @@ from sites.models import Commune, Department, Period, Zone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 INSEE_CODE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
-NAME_WITH_POSTCODE = re.compile(r"^(?P<name>[^(]+?)\s*(?:\((?P<postcode>\d{5})\))?$")
+NAME_WITH_POSTCODE = re.compile(r"^(?P<name>[^(]+?)\s*(?:\((?P<postcode>\d{5}|2[AB]\d{3})\))?$", re.IGNORECASE)
 
 
 class ZoneChoiceField(forms.ModelChoiceField):
@@ -128,9 +130,9 @@ class RegistrationForm(DsfrBaseForm):
         named = NAME_WITH_POSTCODE.match(raw)
         found = []
         if named:
-            matches = communes.filter(name__iexact=named.group("name").strip())
-            if named.group("postcode"):
-                matches = matches.filter(postcodes__contains=named.group("postcode"))
+            matches = communes.filter(name__fold=fold_term(named.group("name")))
+            if code := named.group("postcode"):  # a postcode, or the INSEE code of a commune without one
+                matches = matches.filter(Q(postcodes__contains=code) | Q(insee_code=code.upper()))
             found = list(matches[:2])
         if not found:
             raise ValidationError(

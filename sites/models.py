@@ -76,6 +76,12 @@ class Commune(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.insee_code})"
 
+    @property
+    def choice(self) -> str:
+        """How a person picks it in a form: its name and first postcode (or INSEE code), « Ambert (63600) »."""
+        postcodes = self.postcodes.split()
+        return f"{self.name} ({postcodes[0] if postcodes else self.insee_code})"
+
 
 class Zone(models.Model):
     """A priority zone (« zone rouge ») of the mission: one EPCI, identified by its SIREN."""

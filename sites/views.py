@@ -11,6 +11,7 @@ from django.shortcuts import render
 from accounts.authority import site_ids, visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
+from core.search import fold_term
 from sites import services
 from sites.forms import PublishSlotsForm
 from sites.models import Commune, HostSite, Zone
@@ -62,17 +63,19 @@ COMMUNE_SUGGESTIONS = 15
 def commune_search(request: HttpRequest) -> JsonResponse:
     """Suggestions for the commune field of the registration form (by name, postcode or INSEE code).
 
-    The form works without it (the INSEE code can be typed); with it, a small script fills the field's datalist
-    as the person types, so the page never ships the 35,000 communes of France.
+    The form works without it (a name or an INSEE code can be typed); with it, a small script fills the field's
+    datalist as the person types, so the page never ships the 35,000 communes of France. The name is compared
+    folded: « montlucon », « saint etienne » or « Clermont ferrand » find their commune. Choosing a suggestion
+    fills in « Name (postcode) », which the form reads back.
     """
     term = request.GET.get("q", "").strip()
     if len(term) < 2:
         return JsonResponse({"results": []})
     communes = Commune.objects.filter(
-        Q(name__istartswith=term) | Q(insee_code__startswith=term) | Q(postcodes__contains=term)
+        Q(name__fold__startswith=fold_term(term)) | Q(insee_code__startswith=term) | Q(postcodes__contains=term)
     ).order_by(F("population").desc(nulls_last=True), "name")[:COMMUNE_SUGGESTIONS]
     results = [
-        {"code": c.insee_code, "label": f"{c.name} ({c.postcodes or c.insee_code})"}
+        {"code": c.insee_code, "value": c.choice, "label": f"{c.name} ({c.postcodes or c.insee_code})"}
         for c in communes.only("insee_code", "name", "postcodes")
     ]
     return JsonResponse({"results": results})
