@@ -113,12 +113,12 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "paid_at",
     ]
     list_select_related = ["cpam__department"]
-    list_filter = ["status", "month", "cpam"]
-    date_hierarchy = "month"
+    list_filter = ["status", "month", "cpam"]  # month: by month (config.admin_authority.MonthListFilter)
     search_fields = ["cpam__name", "cpam__department__code"]
+    exclude = ["month"]  # shown as « novembre 2026 » (month_label), never as the date of its first day
     readonly_fields = [
         "cpam",
-        "month",
+        "month_label",
         "status",
         "line_count",
         "total_days",

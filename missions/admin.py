@@ -6,6 +6,7 @@ message for that object and carries on with the others.
 """
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
@@ -13,19 +14,23 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import authority
-from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
+from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin, titled
 from config.admin_scale import ProbedDatesAdminMixin
 from core.errors import RuleViolation
 from missions import services
 from missions.models import Availability, Booking, Doctor
 from missions.queries import active_bookings_count
-from sites.models import Slot
+from missions.rules import format_days, month_bounds
+from sites import admin as sites_admin
+from sites.models import Slot, Zone
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -153,21 +158,26 @@ class BookingInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Doctor)
 class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    # What ARS staff decide on first (who, where the file stands), then where and the numbers; the rest is in the file.
     list_display = [
         "last_name",
         "first_name",
-        "rpps",
-        "specialty",
-        "practice_department",
-        "sector",
         "status",
         "submitted_at",
+        "practice_department",
+        "rpps",
         "billing_number",
     ]
     list_display_links = ["last_name", "first_name"]
     list_select_related = ["practice_department"]
     # Covered zones by department: a list of every zone has 2,000 entries at national scale.
-    list_filter = ["status", "practice_department", "sector", "mode", "zones__department"]
+    list_filter = [
+        "status",
+        titled("practice_department", "département d'exercice"),
+        "sector",
+        "mode",
+        titled("zones__department", "département des zones couvertes"),
+    ]
     show_full_result_count = False  # one COUNT of 30,000 doctors, not two
     list_per_page = 50
     search_fields = ["last_name", "first_name", "rpps", "user__email"]
@@ -315,6 +325,62 @@ class AvailabilityAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "date"
     search_fields = ["doctor__last_name", "doctor__first_name", "doctor__rpps"]
     autocomplete_fields = ["doctor"]
+
+
+# --- zones: the sites app's admin, with this month's coverage (bookings live here) -----------------------------
+
+
+def _month_booked_days() -> Coalesce:
+    """Doctor-days booked (requested, confirmed or completed) in the zone this month: what coverage counts."""
+    first, last = month_bounds(timezone.localdate())
+    booked = (
+        Booking.objects.filter(zone=OuterRef("pk"), date__range=(first, last), status__in=Booking.ACTIVE_STATUSES)
+        .order_by()
+        .values("zone")
+        .annotate(days=Sum("day_fraction"))
+        .values("days")
+    )
+    return Coalesce(Subquery(booked), Value(Decimal("0")), output_field=DecimalField())
+
+
+class UnderTargetFilter(admin.SimpleListFilter):
+    title = "couverture du mois"
+    parameter_name = "couverture"
+
+    def lookups(self, request, model_admin):
+        return [("sous-objectif", "Sous l'objectif"), ("atteint", "Objectif atteint")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "sous-objectif":
+            return queryset.filter(booked_days__lt=F("target_days_per_month"))
+        if self.value() == "atteint":
+            return queryset.filter(booked_days__gte=F("target_days_per_month"))
+        return queryset
+
+
+admin.site.unregister(Zone)
+
+
+@admin.register(Zone)
+class ZoneAdmin(sites_admin.ZoneAdmin):
+    list_display = ["name", "department", "coverage", "target_days_per_month", "active", "site_count", "siren"]
+    list_filter = [UnderTargetFilter, "active", "department"]
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).annotate(booked_days=_month_booked_days())
+
+    @admin.display(description="couverture du mois", ordering="booked_days")
+    def coverage(self, zone: Zone) -> str:
+        booked, target = zone.booked_days, zone.target_days_per_month  # type: ignore[attr-defined]
+        share = f" ({booked * 100 / target:.0f} %)" if target else ""
+        return f"{format_days(booked)} sur {target}{share}"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """A zone with history (host sites, slots, bookings) is never deleted: deactivate it. (A bulk delete meets
+        the same wall: those rows protect their zone in the database.)"""
+        if obj is not None and (obj.host_sites.exists() or obj.slots.exists() or obj.bookings.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 # --- slots -----------------------------------------------------------------------------------------------------

@@ -47,8 +47,18 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 class RegistrationForm(DsfrBaseForm):
     """Everything the ARS needs to review a volunteer's application (DESIGN.md §2)."""
 
-    first_name = forms.CharField(label="Prénom", max_length=150, widget=forms.TextInput({"autocomplete": "given-name"}))
-    last_name = forms.CharField(label="Nom", max_length=150, widget=forms.TextInput({"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        label="Prénom",
+        max_length=150,
+        help_text="150 caractères au plus.",
+        widget=forms.TextInput({"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Nom",
+        max_length=150,
+        help_text="150 caractères au plus.",
+        widget=forms.TextInput({"autocomplete": "family-name"}),
+    )
     email = forms.EmailField(
         label="Adresse e-mail",
         help_text="Elle sert d'identifiant de connexion ; les messages de la mission y sont envoyés.",
@@ -77,14 +87,16 @@ class RegistrationForm(DsfrBaseForm):
         min_length=11,
         max_length=11,
         validators=[validate_rpps],
-        help_text="11 chiffres, inscrits sur votre carte CPS. Exemple : 10003456789.",
+        help_text="11 chiffres, inscrits sur votre carte CPS. Exemple : 10003456786.",
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={
             "min_length": "Le numéro RPPS doit comporter exactement 11 chiffres.",
             "max_length": "Le numéro RPPS doit comporter exactement 11 chiffres.",
         },
     )
-    specialty = forms.CharField(label="Spécialité", max_length=150, initial="Médecine générale")
+    specialty = forms.CharField(
+        label="Spécialité", max_length=150, initial="Médecine générale", help_text="150 caractères au plus."
+    )
     sector = forms.ChoiceField(label="Secteur conventionnel", choices=Doctor.Sector.choices, widget=forms.RadioSelect)
     mode = forms.ChoiceField(label="Mode d'exercice", choices=[("", "Choisissez")] + Doctor.Mode.choices)
     practice_commune = forms.CharField(

@@ -34,7 +34,7 @@ from missions.notices import (
     site_recipients,
 )
 from missions.registration import Registration, already_used
-from missions.rules import check_booking_date, check_monthly_cap, is_late, month_bounds
+from missions.rules import check_availability_date, check_booking_date, check_monthly_cap, is_late, month_bounds
 from sites.lifecycles import SLOT
 from sites.models import Period, Slot, day_fraction_of
 from sites.services import require_site_manager
@@ -339,7 +339,7 @@ def declare_availability(*, doctor: Doctor, date: date, period: str, by: User) -
         raise NotAllowed("Un médecin ne déclare que ses propres disponibilités.")
     if period not in Period.values:
         raise ValidationError({"period": ["Période inconnue : choisissez journée, matin ou après-midi."]})
-    check_booking_date(date, timezone.localdate())
+    check_availability_date(date, timezone.localdate())
     availability, _ = Availability.objects.get_or_create(doctor=doctor, date=date, period=period)
     return availability
 

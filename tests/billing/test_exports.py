@@ -211,3 +211,12 @@ def test_a_long_pdf_repeats_the_header_and_numbers_pages(doctor, cpam, flat_rate
         assert f"Page {number} sur {len(pages)}" in " ".join(text.split())
     assert pages[1].startswith("Type de\nligne\nNom\nPrénom\nRPPS")  # header row repeated on the next page
     assert "30 000,00 €" in pages[-1].replace("\xa0", " ")
+
+
+def test_one_line_one_day_is_said_in_the_singular(doctor, cpam, attested_day, ars_staff):
+    attested_day(doctor, datetime.date(2025, 10, 7))
+    single = generate_statement(cpam, OCTOBER, by=ars_staff)
+    text, _ = pdf_text(single)
+    assert "Total du relevé : 1 ligne, 1 jour, 200,00 €" in text
+    sheet = load_workbook(statement_xlsx(single)).active
+    assert "Total (1 ligne)" in [row[0] for row in sheet.iter_rows(values_only=True)]
