@@ -31,8 +31,8 @@ from billing.exports.columns import (
     row_texts,
 )
 from billing.models import Statement
-from missions.rules import plural_s
 from billing.queries import statement_doctor_totals
+from missions.rules import plural_s
 
 BOM = "\ufeff"
 EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'
