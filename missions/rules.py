@@ -39,7 +39,10 @@ def check_booking_date(day: date, today: date) -> None:
 def check_availability_date(day: date, today: date) -> None:
     """An availability is declared for a day to come, within the horizon in which it could be booked."""
     check_horizon(
-        day, today, past="Cette date est passée : déclarez une disponibilité à venir.", beyond="déclarer une disponibilité"
+        day,
+        today,
+        past="Cette date est passée : déclarez une disponibilité à venir.",
+        beyond="déclarer une disponibilité",
     )
 
 
