@@ -112,6 +112,11 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
+if DEBUG:  # our 404 page, not Django's technical one (config/not_found.py)
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.site_url.SiteUrlMiddleware") + 1, "config.not_found.OwnNotFoundMiddleware"
+    )
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"

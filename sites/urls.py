@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from sites import views
 
@@ -9,5 +11,11 @@ site_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
+    path("mentions-legales/", views.legal_page, {"page": "legal_notice"}, name="legal_notice"),
+    path("donnees-personnelles/", views.legal_page, {"page": "privacy"}, name="privacy"),
+    path(
+        "favicon.ico", RedirectView.as_view(url=static("dsfr/dist/favicon/favicon.ico"), permanent=True), name="favicon"
+    ),
     path("", include((site_patterns, "sites"))),
 ]

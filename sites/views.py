@@ -2,10 +2,11 @@
 
 The home page and the commune search are public: the catalogue of active zones, and national reference data."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.authority import site_ids, visible
@@ -79,3 +80,13 @@ def commune_search(request: HttpRequest) -> JsonResponse:
         for c in communes.only("insee_code", "name", "postcodes")
     ]
     return JsonResponse({"results": results})
+
+
+LEGAL_PAGES = {"accessibility", "legal_notice", "privacy"}
+
+
+def legal_page(request: HttpRequest, page: str) -> HttpResponse:
+    """The footer's pages, public: accessibility statement, legal notice, personal data."""
+    if page not in LEGAL_PAGES:
+        raise Http404
+    return render(request, f"public/{page}.html", {"ars_contact": settings.ARS_CONTACT_EMAIL})
