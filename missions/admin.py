@@ -241,7 +241,9 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_per_page = 50
     search_fields = ["last_name", "first_name", "rpps", "user__email"]
     date_hierarchy = "submitted_at"
-    autocomplete_fields = ["user", "practice_commune", "cdom_department", "zones"]
+    # Zones: a plain multiple select (the zones offered are the region's), which screen readers handle; the
+    # autocomplete widget's markup is not accessible (axe: unlabelled search field, list of non-items).
+    autocomplete_fields = ["user", "practice_commune", "cdom_department"]
     readonly_fields = [
         "status",
         "status_changed_at",
