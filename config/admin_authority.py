@@ -279,7 +279,7 @@ class ScopedAdminMixin(_Scoped, _ModelAdminBase):
         """Fields edited in a list (a zone's target) are labelled for screen readers: field and row."""
         form = super().get_changelist_form(request, **kwargs)
 
-        class Labelled(form):  # type: ignore[valid-type, misc]
+        class Labelled(form):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
                 for field in self.fields.values():

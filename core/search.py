@@ -41,11 +41,11 @@ class Fold(Transform):
     lookup_name = "fold"
     output_field = TextField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
         sql, params = compiler.compile(self.lhs)
         return f"fold({sql})", list(params)
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sql, params = compiler.compile(self.lhs)
         return (
             f"lower(regexp_replace(unaccent({sql}::text), %s, ' ', 'g'))",
