@@ -220,6 +220,19 @@ class AvailabilityForm(DsfrBaseForm):
         self.fields["period"].widget.inline = True
 
 
+class SlotEditForm(DsfrBaseForm):
+    capacity = forms.IntegerField(
+        label="Nombre de places", min_value=1, max_value=20, help_text="Il ne peut qu'augmenter."
+    )
+    note = forms.CharField(
+        label="Note pour les médecins",
+        required=False,
+        max_length=500,
+        help_text="Accès, matériel, hébergement… 500 caractères au plus.",
+        widget=forms.Textarea({"rows": 3}),
+    )
+
+
 class ReasonForm(DsfrBaseForm):
     reason = forms.CharField(label="Motif", max_length=500, widget=forms.Textarea({"rows": 3}))
 

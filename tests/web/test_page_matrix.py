@@ -93,6 +93,9 @@ PAGES = {
     "missions:host_slot": lambda w, c: c.get(f"/lieu/creneaux/{w.slot.pk}/"),
     "missions:host_offer": lambda w, c: c.post(f"/lieu/creneaux/{w.offered.pk}/proposer/{w.doctor.pk}/"),
     "missions:host_close_slot": lambda w, c: c.post(f"/lieu/creneaux/{w.slot.pk}/fermer/", {"reason": "Travaux"}),
+    "missions:host_edit_slot": lambda w, c: c.post(
+        f"/lieu/creneaux/{w.slot.pk}/modifier/", {"modifier-capacity": w.slot.capacity + 1, "modifier-note": "Parking"}
+    ),
     "missions:host_bookings": lambda w, c: c.get("/lieu/reservations/"),
     "missions:host_confirm": lambda w, c: c.post(f"/lieu/reservations/{w.booking.pk}/confirmer/"),
     "missions:host_decline": lambda w, c: c.get(f"/lieu/reservations/{w.booking.pk}/refuser/"),
@@ -153,6 +156,7 @@ MATRIX = [
     ("missions:host_slot",                     302,  403,  403,  200,  404,  403,  403,  403,  403,  403),
     ("missions:host_offer",                    302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("missions:host_close_slot",               302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
+    ("missions:host_edit_slot",                302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("missions:host_bookings",                 302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:host_confirm",                  302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("missions:host_decline",                  302,  403,  403,  200,  404,  403,  403,  403,  403,  403),
