@@ -7,7 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from accounts.authority import site_ids, visible
 from accounts.person import signed_in
@@ -90,3 +91,9 @@ def legal_page(request: HttpRequest, page: str) -> HttpResponse:
     if page not in LEGAL_PAGES:
         raise Http404
     return render(request, f"public/{page}.html", {"ars_contact": settings.ARS_CONTACT_EMAIL})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page says: the DSFR's. Resolved per request: in production
+    the static name goes through the manifest, which exists only after collectstatic."""
+    return redirect(static("dsfr/dist/favicon/favicon.ico"), permanent=True)

@@ -93,7 +93,6 @@ AUTOCOMPLETES = {
     "missions.doctor.user": "accounts.user",
     "missions.doctor.practice_commune": "sites.commune",
     "missions.doctor.cdom_department": "sites.department",
-    "missions.doctor.zones": "sites.zone",
     "missions.availability.doctor": "missions.doctor",
     "billing.cpam.department": "sites.department",
     "billing.cpammembership.user": "accounts.user",
