@@ -24,7 +24,7 @@ from billing import services
 from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine, month_label
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from core.errors import RuleViolation
-from missions.admin import apply_each
+from missions.admin import ConfirmForm, apply_each, apply_with_form
 
 INLINE_LINES = 200
 
@@ -113,12 +113,12 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "paid_at",
     ]
     list_select_related = ["cpam__department"]
-    list_filter = ["status", "month", "cpam"]
-    date_hierarchy = "month"
+    list_filter = ["status", "month", "cpam"]  # month: by month (config.admin_authority.MonthListFilter)
     search_fields = ["cpam__name", "cpam__department__code"]
+    exclude = ["month"]  # shown as « novembre 2026 » (month_label), never as the date of its first day
     readonly_fields = [
         "cpam",
-        "month",
+        "month_label",
         "status",
         "line_count",
         "total_days",
@@ -179,24 +179,29 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             "{count} brouillon(s) régénéré(s).",
         )
 
+    # Irreversible: each asks for a confirmation page first (missions.admin.apply_with_form).
     @admin.action(description="Émettre les relevés sélectionnés (la CPAM est prévenue)", permissions=["service"])
-    def issue(self, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_each(
+    def issue(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        return apply_with_form(
             self,
             request,
             queryset,
-            lambda s: services.issue_statement(s, by=signed_in(request)),
-            "{count} relevé(s) émis.",
+            form_class=ConfirmForm,
+            title="Émettre des relevés : un relevé émis ne change plus, et la CPAM est prévenue",
+            call=lambda s, data: services.issue_statement(s, by=signed_in(request)),
+            done="{count} relevé(s) émis.",
         )
 
     @admin.action(description="Marquer payés les relevés sélectionnés", permissions=["service"])
-    def mark_paid(self, request: HttpRequest, queryset: QuerySet) -> None:
-        apply_each(
+    def mark_paid(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        return apply_with_form(
             self,
             request,
             queryset,
-            lambda s: services.mark_statement_paid(s, by=signed_in(request)),
-            "{count} relevé(s) marqué(s) payé(s).",
+            form_class=ConfirmForm,
+            title="Marquer des relevés payés (définitif)",
+            call=lambda s, data: services.mark_statement_paid(s, by=signed_in(request)),
+            done="{count} relevé(s) marqué(s) payé(s).",
         )
 
     def get_urls(self):

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 
 from billing.models import Cpam, Statement, month_label
 from billing.queries import cpam_recipients
+from config.site_url import site_url
 from missions.models import Booking, Doctor
 from notifications.notices import Notice
 from sites.models import Department
@@ -29,7 +29,7 @@ from sites.models import Department
 
 def statement_url(statement: Statement) -> str:
     """The statement's page, as a CPAM agent opens it from a message."""
-    return settings.SITE_URL + reverse("billing:statement_detail", args=[statement.pk])
+    return site_url() + reverse("billing:statement_detail", args=[statement.pk])
 
 
 @dataclass
@@ -98,7 +98,7 @@ class DoctorValidatedCpam(Notice):
         return cpam_recipients(self.cpam)
 
     def context(self) -> dict[str, Any]:
-        return {"doctor": self.doctor, "cpam": self.cpam, "url": settings.SITE_URL + reverse("billing:billing_numbers")}
+        return {"doctor": self.doctor, "cpam": self.cpam, "url": site_url() + reverse("billing:billing_numbers")}
 
     def dedup_key(self) -> str:
         return f"doctor:{self.doctor.pk}:validated-cpam"

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -66,9 +66,19 @@ def cpams_of(user) -> QuerySet:
     return visible(user, Cpam).select_related("department")
 
 
-def doctors_awaiting_billing_number(user) -> QuerySet:
+def doctors_awaiting_billing_number(user, *, recorded: bool = False) -> QuerySet:
     """Validated doctors without a dedicated number whom the person may record one for: those of their CPAM de
-    rattachement for a CPAM agent, those of their region for ARS staff."""
+    rattachement for a CPAM agent, those of their region for ARS staff. `recorded`: those who have one (validated
+    or suspended), to check or correct it, latest recorded first."""
+    if recorded:
+        qs = visible(user, Doctor).filter(
+            status__in=(Doctor.Status.VALIDATED, Doctor.Status.SUSPENDED), billing_number__gt=""
+        )
+        if not is_ars_staff(user):
+            qs = qs.filter(practice_department__cpam__in=cpam_ids(user))
+        return qs.select_related("practice_commune", "practice_department").order_by(
+            F("billing_number_recorded_at").desc(nulls_last=True), "last_name", "pk"
+        )
     qs = visible(user, Doctor).filter(status=Doctor.Status.VALIDATED, billing_number="")
     if not is_ars_staff(user):
         qs = qs.filter(practice_department__cpam__in=cpam_ids(user))

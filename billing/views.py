@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import record_bulk_read
@@ -134,15 +135,18 @@ def mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _numbers_page(request: HttpRequest, bound: tuple[int, BillingNumberForm] | None = None) -> HttpResponse:
-    doctors = doctors_awaiting_billing_number(request.user)
+    recorded = request.GET.get("vue") == "enregistres" or request.POST.get("vue") == "enregistres"
+    doctors = doctors_awaiting_billing_number(request.user, recorded=recorded)
     page = Paginator(doctors, DOCTORS_PER_PAGE).get_page(request.GET.get("page"))
     record_bulk_read(request, object_type="missions.doctor", count=len(page))
     for doctor in page:
         if bound and bound[0] == doctor.pk:
             doctor.form = bound[1]
         else:
-            doctor.form = BillingNumberForm(prefix=f"medecin-{doctor.pk}")
-    return render(request, "billing/billing_numbers.html", {"page": page}, status=400 if bound else 200)
+            initial = {"billing_number": doctor.billing_number} if recorded else None
+            doctor.form = BillingNumberForm(prefix=f"medecin-{doctor.pk}", initial=initial)
+    context = {"page": page, "recorded": recorded}
+    return render(request, "billing/billing_numbers.html", context, status=400 if bound else 200)
 
 
 @require_GET
@@ -167,5 +171,7 @@ def record_billing_number(request: HttpRequest, doctor_id: int) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"Numéro dédié enregistré pour le Dr {doctor.full_name}.")
+            if request.POST.get("vue") == "enregistres":
+                return redirect(reverse("billing:billing_numbers") + "?vue=enregistres")
             return redirect("billing:billing_numbers")
     return _numbers_page(request, bound=(doctor.pk, form))

@@ -17,18 +17,22 @@
   who, when, the query string and how many records it showed.
 """
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib.admin.filters import RelatedFieldListFilter, RelatedOnlyFieldListFilter
+from django.contrib.admin.filters import AllValuesFieldListFilter, RelatedFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import Q
+from django.db.models import DateField, Q
 from django.http import Http404
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 
 from accounts import authority
 from accounts.audit import BULK_AUDITED, record_bulk_access
+from core.search import fold_term
 
 if TYPE_CHECKING:  # the mixins are typed as what they are mixed into (at run time they derive from object)
     from django.contrib.admin.options import BaseModelAdmin, InlineModelAdmin, ModelAdmin
@@ -44,6 +48,13 @@ else:
 
 class ScopedRelatedFieldListFilter(RelatedFieldListFilter):
     """A related filter lists only what the person is offered (their region's zones, departments…)."""
+
+    title_override = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.title_override:
+            self.title = self.title_override
 
     def field_choices(self, field, request, model_admin):
         if authority.is_superuser(request.user):
@@ -67,13 +78,32 @@ class ScopedRelatedOnlyFieldListFilter(RelatedOnlyFieldListFilter):
         )
 
 
+class MonthListFilter(AllValuesFieldListFilter):
+    """A month field (a date on the 1st) is filtered by the months present, « novembre 2026 », latest first; not by
+    « aujourd'hui » or « les 7 derniers jours » as a date field would be."""
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        everything, months = choices[:1], [c for c in choices[1:] if isinstance(c["display"], date)]
+        yield from everything
+        for choice in sorted(months, key=lambda c: c["display"], reverse=True):
+            yield {**choice, "display": date_format(choice["display"], "F Y")}
+
+
+def titled(spec: str, title: str) -> tuple[str, type]:
+    """A related filter (scoped like the others) under its own title: two filters on departments say which."""
+    return (spec, type("TitledFilter", (ScopedRelatedFieldListFilter,), {"title_override": title}))
+
+
 def _scoped_filter(model, spec):
-    """The same list filter, its related choices asked of authority."""
+    """The same list filter, its related choices asked of authority; a month field filtered by month."""
     if isinstance(spec, str):
         try:
             last = get_fields_from_path(model, spec)[-1]
         except (FieldDoesNotExist, NotRelationField):
             return spec
+        if last.name == "month" and isinstance(last, DateField):
+            return (spec, MonthListFilter)
         return (spec, ScopedRelatedFieldListFilter) if last.is_relation else spec
     if isinstance(spec, (list, tuple)) and len(spec) == 2 and isinstance(spec[1], type):
         if issubclass(spec[1], RelatedOnlyFieldListFilter):
@@ -186,8 +216,15 @@ class ScopedAdminMixin(_Scoped, _ModelAdminBase):
     def get_list_filter(self, request):
         return [_scoped_filter(self.model, spec) for spec in super().get_list_filter(request)]
 
+    def get_search_fields(self, request):
+        """Every plain search field compared folded (core/search.py): accents, case and hyphens do not count."""
+        return [
+            name if name[:1] in "^=@" or name.endswith("__fold") else f"{name}__fold"
+            for name in super().get_search_fields(request)
+        ]
+
     def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, fold_term(search_term))
         if _is_autocomplete(request):
             queryset = authority.offered(request.user, queryset)
             if search_term and self.model._meta.label_lower in BULK_AUDITED:
@@ -238,7 +275,28 @@ class ScopedAdminMixin(_Scoped, _ModelAdminBase):
 
     # -- bulk reads leave a trace ----------------------------------------------------------------------------------
 
+    def get_changelist_form(self, request, **kwargs):
+        """Fields edited in a list (a zone's target) are labelled for screen readers: field and row."""
+        form = super().get_changelist_form(request, **kwargs)
+
+        class Labelled(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.widget.attrs.setdefault("aria-label", f"{capfirst(str(field.label))} — {self.instance}")
+
+        return Labelled
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:  # Django's French agrees with no gender: « les zones sélectionnés »
+            function, name, _ = actions["delete_selected"]
+            actions["delete_selected"] = (function, name, "Supprimer la sélection")
+        return actions
+
     def changelist_view(self, request, extra_context=None):
+        # The list's title is what it lists (« Médecins »), not « Sélectionnez l'objet médecin à changer ».
+        extra_context = {"title": capfirst(self.model._meta.verbose_name_plural), **(extra_context or {})}
         response = super().changelist_view(request, extra_context)
         label = self.model._meta.label_lower
         cl = (getattr(response, "context_data", None) or {}).get("cl")

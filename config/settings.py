@@ -69,6 +69,8 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DJANGO_ENV=production")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# In development without SITE_URL, absolute links follow the address served (config/site_url.py); jobs keep SITE_URL.
+SITE_URL_FROM_REQUEST = DEBUG and not env_str("SITE_URL")
 
 INSTALLED_APPS = [
     "config.apps.ConsoleAdminConfig",  # Django's admin on the console's site: every ModelAdmin asks authority
@@ -107,12 +109,18 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.site_url.SiteUrlMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+
+if DEBUG:  # our 404 page, not Django's technical one (config/not_found.py)
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.site_url.SiteUrlMiddleware") + 1, "config.not_found.OwnNotFoundMiddleware"
+    )
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

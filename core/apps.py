@@ -7,3 +7,6 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Socle"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core import search  # noqa: F401 - registers the __fold transform and SQLite's fold()

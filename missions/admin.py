@@ -6,28 +6,38 @@ message for that object and carries on with the others.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import authority
-from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
+from accounts.person import signed_in
+from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin, titled
 from config.admin_scale import ProbedDatesAdminMixin
 from core.errors import RuleViolation
 from directory.check import RppsCheck, check_many
 from missions import doctor_file, services
+from missions.lifecycles import DOCTOR
 from missions.models import Availability, Booking, Doctor
 from missions.queries import FILE_STEP_BY_KEY, FILE_STEPS, active_bookings_count
-from sites.models import Slot
+from missions.rules import format_days, month_bounds
+from sites import admin as sites_admin
+from sites.models import Slot, Zone
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -42,6 +52,10 @@ class Booked(TypedDict):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="Motif", max_length=500, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class ConfirmForm(forms.Form):
+    """Nothing to type: the page is the confirmation of an irreversible act."""
 
 
 class OptionalReasonForm(forms.Form):
@@ -209,28 +223,87 @@ class FileStepFilter(admin.SimpleListFilter):
         return queryset.filter(step.waiting) if step else queryset
 
 
+@dataclass(frozen=True)
+class FileAct:
+    """A button of the doctor's file page: the lifecycle act it runs, its confirmation page, the service."""
+
+    act: str  # the act of missions.lifecycles.DOCTOR
+    label: str  # the button
+    consequence: str  # what the confirmation page says will happen
+    form: type[forms.Form] | None
+    call: Callable[[Doctor, Any, dict[str, Any]], Any]
+    done: str
+
+
+FILE_ACTS: dict[str, FileAct] = {
+    "valider": FileAct(
+        "validate",
+        "Valider le dossier",
+        "Le médecin pourra réserver des créneaux ; le CDOM et la CPAM de rattachement sont prévenus (numéro "
+        "Assurance Maladie dédié à attribuer). Si le dossier ne concorde pas avec l'annuaire RPPS, indiquez le "
+        "motif de la validation malgré cet écart.",
+        OptionalReasonForm,
+        lambda doctor, by, data: services.validate_doctor(doctor, by=by, reason=data["reason"]),
+        "Dossier validé : le CDOM et la CPAM sont prévenus.",
+    ),
+    "refuser": FileAct(
+        "reject",
+        "Refuser le dossier",
+        "Le dossier est refusé ; le motif est communiqué au médecin.",
+        ReasonForm,
+        lambda doctor, by, data: services.reject_doctor(doctor, by=by, reason=data["reason"]),
+        "Dossier refusé : le médecin est prévenu.",
+    ),
+    "suspendre": FileAct(
+        "suspend",
+        "Suspendre",
+        "Ses réservations à venir sont annulées (les lieux d'accueil et le médecin sont prévenus) et ne sont pas "
+        "rétablies s'il est réintégré ; ses sessions et jetons d'accès prennent fin.",
+        OptionalReasonForm,
+        lambda doctor, by, data: services.suspend_doctor(doctor, by=by, reason=data["reason"]),
+        "Médecin suspendu.",
+    ),
+    "reintegrer": FileAct(
+        "reinstate",
+        "Réintégrer",
+        "Le médecin pourra de nouveau réserver des créneaux ; il est prévenu.",
+        None,
+        lambda doctor, by, data: services.reinstate_doctor(doctor, by=by),
+        "Médecin réintégré.",
+    ),
+}
+
+
 @admin.register(Doctor)
 class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    # What ARS staff decide on first (who, where the file stands), then where and the numbers; the rest is in the file.
     list_display = [
         "last_name",
         "first_name",
-        "rpps",
-        "specialty",
-        "practice_department",
-        "sector",
         "status",
         "submitted_at",
+        "practice_department",
+        "rpps",
         "billing_number",
     ]
     list_display_links = ["last_name", "first_name"]
     list_select_related = ["practice_department"]
     # Covered zones by department: a list of every zone has 2,000 entries at national scale.
-    list_filter = ["status", FileStepFilter, "practice_department", "sector", "mode", "zones__department"]
+    list_filter = [
+        "status",
+        FileStepFilter,
+        titled("practice_department", "département d'exercice"),
+        "sector",
+        "mode",
+        titled("zones__department", "département des zones couvertes"),
+    ]
     show_full_result_count = False  # one COUNT of 30,000 doctors, not two
     list_per_page = 50
     search_fields = ["last_name", "first_name", "rpps", "user__email"]
     date_hierarchy = "submitted_at"
-    autocomplete_fields = ["user", "practice_commune", "cdom_department", "zones"]
+    # Zones: a plain multiple select (the zones offered are the region's), which screen readers handle; the
+    # autocomplete widget's markup is not accessible (axe: unlabelled search field, list of non-items).
+    autocomplete_fields = ["user", "practice_commune", "cdom_department"]
     readonly_fields = [
         "status",
         "status_changed_at",
@@ -320,6 +393,56 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # doctors register themselves (missions.services.register_doctor), ARS staff validate
+
+    # -- the file's buttons: one confirmation page per act, then the service ------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.file_act_view)
+        return [
+            path("<int:object_id>/dossier/<slug:verb>/", view, name="missions_doctor_file_act"),
+            *super().get_urls(),
+        ]
+
+    def file_acts(self, request: HttpRequest, doctor: Doctor) -> list[tuple[str, FileAct]]:
+        """The acts the doctor's state allows, for ARS staff who may act (the service checks the rest)."""
+        if not self.has_service_permission(request):
+            return []
+        return [(verb, spec) for verb, spec in FILE_ACTS.items() if DOCTOR.can(doctor, spec.act)]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        doctor = self.get_object(request, unquote(object_id))
+        acts = self.file_acts(request, doctor) if doctor is not None else []
+        return super().change_view(request, object_id, form_url, {"file_acts": acts, **(extra_context or {})})
+
+    def file_act_view(self, request: HttpRequest, object_id: int, verb: str) -> HttpResponse:
+        doctor = self.get_object(request, str(object_id))
+        spec = FILE_ACTS.get(verb)
+        if doctor is None or spec is None:
+            raise Http404
+        if not self.has_service_permission(request):
+            raise PermissionDenied
+        change = reverse("admin:missions_doctor_change", args=[doctor.pk])
+        form = spec.form(request.POST or None) if spec.form else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            try:
+                spec.call(doctor, signed_in(request), form.cleaned_data if form else {})
+            except RuleViolation as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(request, spec.done, messages.SUCCESS)
+            return redirect(change)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{spec.label} — Dr {doctor.full_name}",
+            "doctor": doctor,
+            "spec": spec,
+            "form": form,
+            "opts": self.model._meta,
+            "change_url": change,
+        }
+        return TemplateResponse(request, "admin/missions/doctor/file_act.html", context)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # withdrawn, never deleted: bookings and statements refer to them
@@ -433,6 +556,62 @@ class AvailabilityAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "date"
     search_fields = ["doctor__last_name", "doctor__first_name", "doctor__rpps"]
     autocomplete_fields = ["doctor"]
+
+
+# --- zones: the sites app's admin, with this month's coverage (bookings live here) -----------------------------
+
+
+def _month_booked_days() -> Coalesce:
+    """Doctor-days booked (requested, confirmed or completed) in the zone this month: what coverage counts."""
+    first, last = month_bounds(timezone.localdate())
+    booked = (
+        Booking.objects.filter(zone=OuterRef("pk"), date__range=(first, last), status__in=Booking.ACTIVE_STATUSES)
+        .order_by()
+        .values("zone")
+        .annotate(days=Sum("day_fraction"))
+        .values("days")
+    )
+    return Coalesce(Subquery(booked), Value(Decimal("0")), output_field=DecimalField())
+
+
+class UnderTargetFilter(admin.SimpleListFilter):
+    title = "couverture du mois"
+    parameter_name = "couverture"
+
+    def lookups(self, request, model_admin):
+        return [("sous-objectif", "Sous l'objectif"), ("atteint", "Objectif atteint")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "sous-objectif":
+            return queryset.filter(booked_days__lt=F("target_days_per_month"))
+        if self.value() == "atteint":
+            return queryset.filter(booked_days__gte=F("target_days_per_month"))
+        return queryset
+
+
+admin.site.unregister(Zone)
+
+
+@admin.register(Zone)
+class ZoneAdmin(sites_admin.ZoneAdmin):
+    list_display = ["name", "department", "coverage", "target_days_per_month", "active", "site_count", "siren"]
+    list_filter = [UnderTargetFilter, "active", "department"]
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).annotate(booked_days=_month_booked_days())
+
+    @admin.display(description="couverture du mois", ordering="booked_days")
+    def coverage(self, zone: Zone) -> str:
+        booked, target = zone.booked_days, zone.target_days_per_month  # type: ignore[attr-defined]
+        share = f" ({booked * 100 / target:.0f} %)" if target else ""
+        return f"{format_days(booked)} sur {target}{share}"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """A zone with history (host sites, slots, bookings) is never deleted: deactivate it. (A bulk delete meets
+        the same wall: those rows protect their zone in the database.)"""
+        if obj is not None and (obj.host_sites.exists() or obj.slots.exists() or obj.bookings.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 # --- slots -----------------------------------------------------------------------------------------------------

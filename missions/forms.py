@@ -5,10 +5,12 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.formats import date_format
 from dsfr.forms import DsfrBaseForm
 
+from core.search import fold_term
 from missions.models import Doctor
 from missions.registration import Registration
 from missions.rules import Replacement
@@ -17,7 +19,7 @@ from sites.models import Commune, Department, Period, Zone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 INSEE_CODE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
-NAME_WITH_POSTCODE = re.compile(r"^(?P<name>[^(]+?)\s*(?:\((?P<postcode>\d{5})\))?$")
+NAME_WITH_POSTCODE = re.compile(r"^(?P<name>[^(]+?)\s*(?:\((?P<postcode>\d{5}|2[AB]\d{3})\))?$", re.IGNORECASE)
 
 
 class ZoneChoiceField(forms.ModelChoiceField):
@@ -46,8 +48,18 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 class RegistrationForm(DsfrBaseForm):
     """Everything the ARS needs to review a volunteer's application (DESIGN.md §2)."""
 
-    first_name = forms.CharField(label="Prénom", max_length=150, widget=forms.TextInput({"autocomplete": "given-name"}))
-    last_name = forms.CharField(label="Nom", max_length=150, widget=forms.TextInput({"autocomplete": "family-name"}))
+    first_name = forms.CharField(
+        label="Prénom",
+        max_length=150,
+        help_text="150 caractères au plus.",
+        widget=forms.TextInput({"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Nom",
+        max_length=150,
+        help_text="150 caractères au plus.",
+        widget=forms.TextInput({"autocomplete": "family-name"}),
+    )
     email = forms.EmailField(
         label="Adresse e-mail",
         help_text="Elle sert d'identifiant de connexion ; les messages de la mission y sont envoyés.",
@@ -76,14 +88,16 @@ class RegistrationForm(DsfrBaseForm):
         min_length=11,
         max_length=11,
         validators=[validate_rpps],
-        help_text="11 chiffres, inscrits sur votre carte CPS. Exemple : 10003456789.",
+        help_text="11 chiffres, inscrits sur votre carte CPS. Exemple : 10003456786.",
         widget=forms.TextInput({"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={
             "min_length": "Le numéro RPPS doit comporter exactement 11 chiffres.",
             "max_length": "Le numéro RPPS doit comporter exactement 11 chiffres.",
         },
     )
-    specialty = forms.CharField(label="Spécialité", max_length=150, initial="Médecine générale")
+    specialty = forms.CharField(
+        label="Spécialité", max_length=150, initial="Médecine générale", help_text="150 caractères au plus."
+    )
     sector = forms.ChoiceField(label="Secteur conventionnel", choices=Doctor.Sector.choices, widget=forms.RadioSelect)
     mode = forms.ChoiceField(label="Mode d'exercice", choices=[("", "Choisissez")] + Doctor.Mode.choices)
     practice_commune = forms.CharField(
@@ -129,9 +143,9 @@ class RegistrationForm(DsfrBaseForm):
         named = NAME_WITH_POSTCODE.match(raw)
         found = []
         if named:
-            matches = communes.filter(name__iexact=named.group("name").strip())
-            if named.group("postcode"):
-                matches = matches.filter(postcodes__contains=named.group("postcode"))
+            matches = communes.filter(name__fold=fold_term(named.group("name")))
+            if code := named.group("postcode"):  # a postcode, or the INSEE code of a commune without one
+                matches = matches.filter(Q(postcodes__contains=code) | Q(insee_code=code.upper()))
             found = list(matches[:2])
         if not found:
             raise ValidationError(
@@ -205,6 +219,19 @@ class AvailabilityForm(DsfrBaseForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period"].widget.inline = True
+
+
+class SlotEditForm(DsfrBaseForm):
+    capacity = forms.IntegerField(
+        label="Nombre de places", min_value=1, max_value=20, help_text="Il ne peut qu'augmenter."
+    )
+    note = forms.CharField(
+        label="Note pour les médecins",
+        required=False,
+        max_length=500,
+        help_text="Accès, matériel, hébergement… 500 caractères au plus.",
+        widget=forms.Textarea({"rows": 3}),
+    )
 
 
 class ReasonForm(DsfrBaseForm):

@@ -3,10 +3,10 @@
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from config.site_url import site_url
 from missions.models import Booking
 from missions.pack import PracticalPack, practical_packs
 from missions.rules import PARIS, PERIOD_HOURS
@@ -33,7 +33,7 @@ def _event(booking: Booking, stamp: datetime, pack: PracticalPack) -> Event:
     site = booking.slot.site
     start, end = period_times(booking.date, booking.period)
     event = Event()
-    event.add("uid", f"booking-{booking.pk}@{settings.SITE_URL.split('://')[-1]}")
+    event.add("uid", f"booking-{booking.pk}@{site_url().split('://')[-1]}")
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
     event.add("dtend", end)
@@ -46,7 +46,7 @@ def _event(booking: Booking, stamp: datetime, pack: PracticalPack) -> Event:
     ]
     if booking.slot.note:
         lines.append(f"Note du lieu : {booking.slot.note}")
-    lines.append(f"Cette journée : {settings.SITE_URL}/medecin/missions/{booking.pk}/")
+    lines.append(f"Cette journée : {site_url()}/medecin/missions/{booking.pk}/")
     event.add("description", "\n".join(lines))
     event.add("status", STATUS_TEXT[booking.status])
     return event

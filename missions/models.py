@@ -106,7 +106,12 @@ class Doctor(models.Model):
     status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     status_changed_at = models.DateTimeField("statut modifié le", null=True, blank=True)
     status_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="statut modifié par",
     )
     status_reason = models.CharField("motif", max_length=500, blank=True)
     submitted_at = models.DateTimeField("dossier déposé le", auto_now_add=True)
@@ -252,30 +257,60 @@ class Booking(models.Model):
 
     requested_at = models.DateTimeField("demandée le", auto_now_add=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="demandée par",
     )
     confirmed_at = models.DateTimeField("confirmée le", null=True, blank=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="confirmée par",
     )
     declined_at = models.DateTimeField("refusée le", null=True, blank=True)
     declined_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="refusée par",
     )
     cancelled_at = models.DateTimeField("annulée le", null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="annulée par",
     )
     reason = models.CharField("motif (refus ou annulation)", max_length=500, blank=True)
     late_cancellation = models.BooleanField("annulation tardive", default=False)
     attested_at = models.DateTimeField("attestée le", null=True, blank=True)
     attested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="attestée par",
     )
     consultations = models.PositiveSmallIntegerField("nombre de consultations", null=True, blank=True)
     corrected_at = models.DateTimeField("attestation corrigée le", null=True, blank=True)
     corrected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="corrigée par",
     )
     correction_reason = models.CharField("motif de la correction", max_length=500, blank=True)
 

@@ -39,6 +39,16 @@ def check_booking_date(day: date, today: date) -> None:
     check_horizon(day, today, past="Ce créneau est passé : il ne peut plus être réservé.", beyond="réserver")
 
 
+def check_availability_date(day: date, today: date) -> None:
+    """An availability is declared for a day to come, within the horizon in which it could be booked."""
+    check_horizon(
+        day,
+        today,
+        past="Cette date est passée : déclarez une disponibilité à venir.",
+        beyond="déclarer une disponibilité",
+    )
+
+
 def check_monthly_cap(already: Decimal, adding: Decimal, day: date) -> None:
     """R1: at most MAX_DAYS_PER_MONTH days per calendar month, a half-day counting 0.5."""
     cap = settings.MAX_DAYS_PER_MONTH
@@ -66,11 +76,16 @@ MONTHS_FR = [
 ]
 
 
+def plural_s(count: int | Decimal) -> str:
+    """The « s » of a French plural: from 2 on (« 0 ligne », « 1,5 jour », « 2 jours »)."""
+    return "s" if count >= 2 else ""
+
+
 def format_days(days: Decimal) -> str:
     """1 → « 1 jour », 1.5 → « 1,5 jour », 2 → « 2 jours » (French usage: plural from 2)."""
     days = Decimal(days).normalize()
     text = f"{days:f}".replace(".", ",")
-    return f"{text} jour" + ("s" if days >= 2 else "")
+    return f"{text} jour{plural_s(days)}"
 
 
 # Where a doctor adds a zone to their file (the doctor's own page, URL name `missions:doctor_file`).

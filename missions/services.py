@@ -38,6 +38,7 @@ from missions.notices import (
 from missions.registration import Registration, already_used
 from missions.rules import (
     Replacement,
+    check_availability_date,
     check_booking_date,
     check_monthly_cap,
     check_replacement,
@@ -381,7 +382,7 @@ def declare_availability(*, doctor: Doctor, date: date, period: str, by: User) -
         raise NotAllowed("Un médecin ne déclare que ses propres disponibilités.")
     if period not in Period.values:
         raise ValidationError({"period": ["Période inconnue : choisissez journée, matin ou après-midi."]})
-    check_booking_date(date, timezone.localdate())
+    check_availability_date(date, timezone.localdate())
     availability, _ = Availability.objects.get_or_create(doctor=doctor, date=date, period=period)
     return availability
 

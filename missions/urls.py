@@ -33,6 +33,7 @@ urlpatterns = [
     path("lieu/creneaux/<int:slot_id>/", host.slot_detail, name="host_slot"),
     path("lieu/creneaux/<int:slot_id>/proposer/<int:doctor_id>/", host.offer, name="host_offer"),
     path("lieu/creneaux/<int:slot_id>/fermer/", host.close, name="host_close_slot"),
+    path("lieu/creneaux/<int:slot_id>/modifier/", host.edit_slot, name="host_edit_slot"),
     path("lieu/reservations/", host.bookings, name="host_bookings"),
     path("lieu/reservations/<int:booking_id>/confirmer/", host.confirm, name="host_confirm"),
     path("lieu/reservations/<int:booking_id>/refuser/", host.decline, name="host_decline"),

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from config.site_url import site_url
 from notifications.models import Message
 from notifications.tasks import ask_for_relay
 
@@ -35,7 +35,7 @@ def relay_held():
 
 def render(kind: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """Subject, text body and HTML body of a message kind, from templates/notifications/<kind>/."""
-    ctx = {"site_url": settings.SITE_URL, **context}
+    ctx = {"site_url": site_url(), **context}
     subject = " ".join(render_to_string(f"notifications/{kind}/subject.txt", ctx).split())
     text = render_to_string(f"notifications/{kind}/body.txt", ctx).strip() + "\n"
     html = render_to_string(f"notifications/{kind}/body.html", ctx)

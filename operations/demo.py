@@ -366,6 +366,31 @@ class Demo:
                     continue
                 self.past_booking(doctor, slot, site_user, outcome, consultations, rng)
 
+    def a_day_to_attest_everywhere(self, validated: list[Doctor]) -> None:
+        """Every site's demo account has a day to attest: the latest past slot of the week gone, if none is."""
+        since = self.today - timedelta(days=7)
+        for site in self.sites:
+            waiting = Booking.objects.filter(slot__site=site, status=Booking.Status.CONFIRMED, date__lt=self.today)
+            if waiting.exists():
+                continue
+            free = Slot.objects.filter(site=site, date__range=(since, self.today - timedelta(days=1)), bookings=None)
+            slot = free.order_by("-date").first()
+            if slot is None:  # every day of the week gone is taken: a morning the site opened, two days ago
+                slot, _ = Slot.objects.get_or_create(
+                    site=site,
+                    date=self.today - timedelta(days=2),
+                    period=Period.MORNING,
+                    status=Slot.Status.OPEN,
+                    defaults={"zone_id": site.zone_id, "capacity": 1, "created_by": self.site_users[site.pk]},
+                )
+                if slot.bookings.exists():
+                    continue
+            rng = _rng("to-attest", site.name, slot.date.isoformat())
+            for doctor in [d for d in validated if site.zone_id in {z.pk for z in d.zones.all()}]:
+                if self._may_book(doctor, slot.date, slot.day_fraction):
+                    self.past_booking(doctor, slot, self.site_users[site.pk], "unattested", 0, rng)
+                    break
+
     @staticmethod
     def _may_book(doctor: Doctor, day: date, fraction: Decimal) -> bool:
         """R1 and R2, checked by hand for the past bookings written directly."""
@@ -670,6 +695,7 @@ def seed_demo(*, today: date | None = None, on_step: Callable[[str], None] | Non
         )
         on_step("Activité du mois passé…")
         demo.past_activity(validated)
+        demo.a_day_to_attest_everywhere(validated)
         demo.one_correction()
         demo.billing_numbers(validated)
         on_step("Relevés CPAM du mois dernier…")

@@ -76,6 +76,12 @@ class Commune(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.insee_code})"
 
+    @property
+    def choice(self) -> str:
+        """How a person picks it in a form: its name and first postcode (or INSEE code), « Ambert (63600) »."""
+        postcodes = self.postcodes.split()
+        return f"{self.name} ({postcodes[0] if postcodes else self.insee_code})"
+
 
 class Zone(models.Model):
     """A priority zone (« zone rouge ») of the mission: one EPCI, identified by its SIREN."""
@@ -229,11 +235,21 @@ class Slot(models.Model):
     status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="créé par",
     )
     closed_at = models.DateTimeField("fermé le", null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="fermé par",
     )
     closed_reason = models.CharField("motif de fermeture", max_length=500, blank=True)
 

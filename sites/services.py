@@ -70,6 +70,26 @@ def publish_slot(*, site: HostSite, date: date, period: str, capacity: int = 1, 
     return slot
 
 
+def edit_slot(slot: Slot, *, capacity: int, note: str, by: User) -> Slot:
+    """The site edits an open slot to come: its note, and its capacity upward only (fewer places would take some
+    from doctors who booked them: close the slot instead)."""
+    require_site_manager(by, slot)
+    with transaction.atomic():
+        slot = Slot.objects.select_for_update().get(pk=slot.pk)
+        if slot.status != Slot.Status.OPEN or slot.date < timezone.localdate():
+            raise RuleViolation("slot_closed", "Ce créneau est fermé ou passé : il ne peut plus être modifié.")
+        if not isinstance(capacity, int) or capacity < slot.capacity:
+            raise ValidationError(
+                {"capacity": f"Le nombre de places ne peut qu'augmenter (il est de {slot.capacity})."}
+            )
+        if capacity > 20:
+            raise ValidationError({"capacity": "Le nombre de places ne peut pas dépasser 20 pour un créneau."})
+        slot.capacity, slot.note = capacity, note.strip()
+        set_history_user(slot, by)
+        slot.save(update_fields=["capacity", "note"])
+    return slot
+
+
 @dataclass
 class PublishResult:
     created: list[Slot] = field(default_factory=list)

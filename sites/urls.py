@@ -10,5 +10,9 @@ site_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
+    path("mentions-legales/", views.legal_page, {"page": "legal_notice"}, name="legal_notice"),
+    path("donnees-personnelles/", views.legal_page, {"page": "privacy"}, name="privacy"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", include((site_patterns, "sites"))),
 ]

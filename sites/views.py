@@ -2,16 +2,19 @@
 
 The home page and the commune search are public: the catalogue of active zones, and national reference data."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 
 from accounts.authority import may, site_ids, visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
+from core.search import fold_term
 from sites import services
 from sites.forms import PracticalPackForm, PublishSlotsForm
 from sites.models import Commune, HostSite, Zone
@@ -63,17 +66,19 @@ COMMUNE_SUGGESTIONS = 15
 def commune_search(request: HttpRequest) -> JsonResponse:
     """Suggestions for the commune field of the registration form (by name, postcode or INSEE code).
 
-    The form works without it (the INSEE code can be typed); with it, a small script fills the field's datalist
-    as the person types, so the page never ships the 35,000 communes of France.
+    The form works without it (a name or an INSEE code can be typed); with it, a small script fills the field's
+    datalist as the person types, so the page never ships the 35,000 communes of France. The name is compared
+    folded: « montlucon », « saint etienne » or « Clermont ferrand » find their commune. Choosing a suggestion
+    fills in « Name (postcode) », which the form reads back.
     """
     term = request.GET.get("q", "").strip()
     if len(term) < 2:
         return JsonResponse({"results": []})
     communes = Commune.objects.filter(
-        Q(name__istartswith=term) | Q(insee_code__startswith=term) | Q(postcodes__contains=term)
+        Q(name__fold__startswith=fold_term(term)) | Q(insee_code__startswith=term) | Q(postcodes__contains=term)
     ).order_by(F("population").desc(nulls_last=True), "name")[:COMMUNE_SUGGESTIONS]
     results = [
-        {"code": c.insee_code, "label": f"{c.name} ({c.postcodes or c.insee_code})"}
+        {"code": c.insee_code, "value": c.choice, "label": f"{c.name} ({c.postcodes or c.insee_code})"}
         for c in communes.only("insee_code", "name", "postcodes")
     ]
     return JsonResponse({"results": results})
@@ -97,3 +102,19 @@ def practical_pack(request: HttpRequest, site_id: int) -> HttpResponse:
             messages.success(request, "Informations pratiques enregistrées : elles accompagnent chaque réservation.")
             return redirect("sites:practical_pack", site_id=site.pk)
     return render(request, "host/pack.html", {"form": form, "site": site})
+
+
+LEGAL_PAGES = {"accessibility", "legal_notice", "privacy"}
+
+
+def legal_page(request: HttpRequest, page: str) -> HttpResponse:
+    """The footer's pages, public: accessibility statement, legal notice, personal data."""
+    if page not in LEGAL_PAGES:
+        raise Http404
+    return render(request, f"public/{page}.html", {"ars_contact": settings.ARS_CONTACT_EMAIL})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page says: the DSFR's. Resolved per request: in production
+    the static name goes through the manifest, which exists only after collectstatic."""
+    return redirect(static("dsfr/dist/favicon/favicon.ico"), permanent=True)

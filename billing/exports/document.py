@@ -29,7 +29,7 @@ from billing.exports.columns import (
 )
 from billing.models import Statement
 from billing.queries import statement_doctor_totals
-from missions.rules import MONTHS_FR
+from missions.rules import MONTHS_FR, plural_s
 
 FONT, BOLD, SIZE = "Helvetica", "Helvetica-Bold", 7.5
 BLUE = colors.HexColor("#000091")
@@ -254,7 +254,8 @@ def _story(statement: Statement, styles) -> Iterator:
     yield Spacer(1, 5 * mm)
     total_style = ParagraphStyle("total", parent=styles["Normal"], alignment=TA_RIGHT, fontName=BOLD, fontSize=11)
     yield Paragraph(
-        f"Total du relevé : {statement.line_count} lignes, {days(statement.total_days)} jours, "
+        f"Total du relevé : {statement.line_count} ligne{plural_s(statement.line_count)}, "
+        f"{days(statement.total_days)} jour{plural_s(statement.total_days)}, "
         f"{euros(statement.total_amount)}",
         total_style,
     )

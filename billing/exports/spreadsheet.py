@@ -32,6 +32,7 @@ from billing.exports.columns import (
 )
 from billing.models import Statement
 from billing.queries import statement_doctor_totals
+from missions.rules import plural_s
 
 BOM = "\ufeff"
 EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'
@@ -184,7 +185,7 @@ def statement_xlsx(statement: Statement) -> IO[bytes]:
     for row in line_values(statement):
         ws.append(_Line(row))
     totals = [None] * len(COLUMNS)
-    totals[0] = _bold(ws, f"Total ({statement.line_count} lignes)")
+    totals[0] = _bold(ws, f"Total ({statement.line_count} ligne{plural_s(statement.line_count)})")
     totals[DAYS_COLUMN] = _bold(ws, statement.total_days, DAYS_FORMAT)
     totals[AMOUNT_COLUMN] = _bold(ws, statement.total_amount, EURO_FORMAT)
     ws.append(totals)

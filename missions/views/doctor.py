@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 from accounts.authority import visible
 from accounts.person import signed_in
 from api.throttles import registration_allowed
-from billing.queries import (
-    doctor_earnings,
-)  # web pages sit on top of every app: the earnings are billing's
+from billing.queries import doctor_earnings  # web pages sit on top of every app: the earnings are billing's
+from config.site_url import site_url
 from core.errors import Code, RuleViolation
 from missions import services
 from missions.forms import (
@@ -317,7 +316,7 @@ def remove_availability(request: HttpRequest, doctor: Doctor, availability_id: i
 
 
 def feed_url(doctor: Doctor) -> str:
-    return settings.SITE_URL + reverse("missions:ical_feed", args=[doctor.ical_token])
+    return site_url() + reverse("missions:ical_feed", args=[doctor.ical_token])
 
 
 @doctor_space

@@ -20,11 +20,12 @@ from accounts.authority import visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
 from missions import services
-from missions.forms import AttestForm, ReasonForm, apply_service_errors
+from missions.forms import AttestForm, ReasonForm, SlotEditForm, apply_service_errors
 from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.queries import available_doctors, slots_with_remaining
 from missions.views.access import host_space
 from missions.views.invitations import offer_url
+from sites import services as site_services
 from sites.models import HostSite, Slot
 
 SLOTS_PER_PAGE = 30
@@ -93,6 +94,7 @@ def _slot_page(
     *,
     offer_error: dict | None = None,
     close_form: ReasonForm | None = None,
+    edit_form: SlotEditForm | None = None,
 ) -> HttpResponse:
     today = timezone.localdate()
     slot = get_object_or_404(
@@ -121,8 +123,32 @@ def _slot_page(
             "can_close": slot.status == Slot.Status.OPEN and slot.date >= today,
             "offer_error": offer_error,
             "close_form": close_form,
+            "edit_form": edit_form
+            or SlotEditForm(prefix="modifier", initial={"capacity": slot.capacity, "note": slot.note}),
         },
+        status=400 if edit_form is not None else 200,
     )
+
+
+@require_POST
+@host_space
+def edit_slot(request: HttpRequest, sites: list[HostSite], slot_id: int) -> HttpResponse:
+    slot = get_object_or_404(visible(request.user, Slot).filter(site__in=sites), pk=slot_id)
+    form = SlotEditForm(request.POST, prefix="modifier")
+    if form.is_valid():
+        try:
+            site_services.edit_slot(
+                slot, capacity=form.cleaned_data["capacity"], note=form.cleaned_data["note"], by=signed_in(request)
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except RuleViolation as exc:  # closed or past: the page no longer offers the form, the message says why
+            messages.error(request, exc.message)
+            return redirect("missions:host_slot", slot_id=slot.pk)
+        else:
+            messages.success(request, "Créneau modifié.")
+            return redirect("missions:host_slot", slot_id=slot.pk)
+    return _slot_page(request, sites, slot_id, edit_form=form)
 
 
 @host_space

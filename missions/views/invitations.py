@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from django.utils.formats import date_format
 
 from accounts.authority import visible
 from accounts.person import signed_in
+from config.site_url import site_url
 from core.errors import RuleViolation
 from missions import services
 from missions.forms import ReplacementForm, apply_service_errors
@@ -31,7 +31,7 @@ def offer_token(slot: Slot, doctor: Doctor) -> str:
 
 
 def offer_url(slot: Slot, doctor: Doctor) -> str:
-    return settings.SITE_URL + reverse("missions:accept_offer", args=[offer_token(slot, doctor)])
+    return site_url() + reverse("missions:accept_offer", args=[offer_token(slot, doctor)])
 
 
 @doctor_space

@@ -1,5 +1,5 @@
 // Suggestions for a commune field: fills its <datalist> from /communes/recherche/?q= as the person types.
-// Progressive enhancement: without this script the INSEE code can still be typed. No inline script (CSP).
+// Progressive enhancement: without this script a name or an INSEE code can still be typed. No inline script (CSP).
 (function () {
   "use strict";
   document.querySelectorAll("input[data-commune-search]").forEach(function (input) {
@@ -23,7 +23,7 @@
           .then(function (data) {
             list.replaceChildren.apply(list, data.results.map(function (item) {
               var option = document.createElement("option");
-              option.value = item.code;
+              option.value = item.value; // the name (and postcode) is what the person reads back in the field
               option.textContent = item.label;
               return option;
             }));

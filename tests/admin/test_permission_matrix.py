@@ -65,7 +65,8 @@ MATRIX: dict[str, Row] = {
     "sites.commune": REFERENCE,
     "billing.flatrate": REFERENCE,
     # the region's work: ARS agents of the region, through forms and services; nothing is ever deleted by them
-    "sites.zone": row(ALL, VIEW | {"add"}, actions=["delete_selected"], regional_actions=[]),
+    # region A's zone has host sites and bookings: a zone with history is never deleted (it is deactivated)
+    "sites.zone": row(VIEW | {"add"}, VIEW | {"add"}, actions=["delete_selected"], regional_actions=[]),
     "sites.hostsite": row(ALL, VIEW | {"add"}, actions=["delete_selected"], regional_actions=[]),
     "sites.slot": row(NO_ADD_NO_DELETE, VIEW, actions=["close"]),
     "missions.doctor": row(
@@ -110,7 +111,6 @@ AUTOCOMPLETES = {
     "missions.doctor.user": "accounts.user",
     "missions.doctor.practice_commune": "sites.commune",
     "missions.doctor.cdom_department": "sites.department",
-    "missions.doctor.zones": "sites.zone",
     "missions.availability.doctor": "missions.doctor",
     "billing.cpam.department": "sites.department",
     "billing.cpammembership.user": "accounts.user",

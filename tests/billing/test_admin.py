@@ -48,15 +48,26 @@ def test_issue_and_mark_paid_actions(admin_client, draft):
     page = admin_client.get(changelist).content.decode()
     assert draft.reference in page and "Générer les relevés d'un mois" in page
 
-    admin_client.post(changelist, {"action": "issue", "_selected_action": [draft.pk]})
+    # Issuing is irreversible and tells the CPAM: a confirmation page first, nothing done yet.
+    confirm = admin_client.post(changelist, {"action": "issue", "_selected_action": [draft.pk]})
+    assert confirm.status_code == 200 and "un relevé émis ne change plus" in confirm.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == Statement.Status.DRAFT and not Message.objects.filter(kind="statement_issued").exists()
+
+    admin_client.post(changelist, {"action": "issue", "_selected_action": [draft.pk], "apply": "Confirmer"})
     draft.refresh_from_db()
     assert draft.status == Statement.Status.ISSUED
     assert Message.objects.filter(kind="statement_issued").exists()
 
-    response = admin_client.post(changelist, {"action": "issue", "_selected_action": [draft.pk]}, follow=True)
+    response = admin_client.post(
+        changelist, {"action": "issue", "_selected_action": [draft.pk], "apply": "Confirmer"}, follow=True
+    )
     assert "Impossible de passer" in response.content.decode()
 
     admin_client.post(changelist, {"action": "mark_paid", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Statement.Status.ISSUED  # confirmation first
+    admin_client.post(changelist, {"action": "mark_paid", "_selected_action": [draft.pk], "apply": "Confirmer"})
     draft.refresh_from_db()
     assert draft.status == Statement.Status.PAID
 

@@ -237,3 +237,12 @@ def test_the_consultations_attested_are_the_last_column_everywhere(statement, do
     correct_attestation(day, by=ars_staff, attended=False, consultations=None, reason="Absent en fait")
     november = generate_statement(cpam, datetime.date(2025, 11, 1), by=ars_staff)
     assert [(r[1], r[-1]) for r in parse_csv(november)[1:]] == [("Annulation", "-12")]
+
+
+def test_one_line_one_day_is_said_in_the_singular(doctor, cpam, attested_day, ars_staff):
+    attested_day(doctor, datetime.date(2025, 10, 7))
+    single = generate_statement(cpam, OCTOBER, by=ars_staff)
+    text, _ = pdf_text(single)
+    assert "Total du relevé : 1 ligne, 1 jour, 200,00 €" in text
+    sheet = load_workbook(statement_xlsx(single)).active
+    assert "Total (1 ligne)" in [row[0] for row in sheet.iter_rows(values_only=True)]

@@ -160,3 +160,28 @@ def test_another_cpams_doctor_is_a_404(agent_client):
     assert agent_client.post(url("record_billing_number", stranger.pk), {field: "691234567"}).status_code == 404
     stranger.refresh_from_db()
     assert stranger.billing_number == ""
+
+
+def test_recorded_numbers_are_listed_and_corrected(agent_client, doctor, django_assert_max_num_queries):
+    doctor.billing_number = "691234567"
+    doctor.save()
+    f.DoctorFactory(billing_number="")  # another CPAM's, and none recorded: not listed
+    with django_assert_max_num_queries(8):
+        page = agent_client.get(url("billing_numbers"), {"vue": "enregistres"}).content.decode()
+    assert doctor.rpps in page and 'value="691234567"' in page and "Corriger le numéro" in page
+    assert "Voir et corriger les numéros déjà enregistrés" in agent_client.get(url("billing_numbers")).content.decode()
+
+    field = f"medecin-{doctor.pk}-billing_number"
+    response = agent_client.post(
+        url("record_billing_number", doctor.pk), {field: "691234568", "vue": "enregistres"}, follow=True
+    )
+    assert "Numéro dédié enregistré" in response.content.decode()
+    assert response.redirect_chain[-1][0].endswith("?vue=enregistres")
+    doctor.refresh_from_db()
+    assert doctor.billing_number == "691234568"
+    # The rules hold for a correction too: a number already given to another doctor is refused.
+    other = f.DoctorFactory(practice_commune=doctor.practice_commune, billing_number="691111111")
+    refused = agent_client.post(
+        url("record_billing_number", doctor.pk), {field: other.billing_number, "vue": "enregistres"}
+    )
+    assert refused.status_code == 400 and "déjà attribué" in refused.content.decode()

@@ -59,11 +59,19 @@ def test_seed_demo_builds_a_believable_month_once(db, capsys, mailoutbox):
     assert HostSite.objects.count() == 8
     check_people_and_statuses()
     check_activity(timezone.localdate())
+    check_every_site_has_a_day_to_attest(timezone.localdate())
     check_rules_hold(timezone.localdate())
     check_accounts()
     check_billing()
     check_nothing_was_sent(mailoutbox)
     check_the_first_request_relays_only_its_own_messages(mailoutbox)
+
+
+def check_every_site_has_a_day_to_attest(today) -> None:
+    """Each site's demo account (lieu-1@demo.fr …) has something on its « Journées à attester » page."""
+    for site in HostSite.objects.all():
+        past = Booking.objects.filter(slot__site=site, status=Booking.Status.CONFIRMED, date__lt=today)
+        assert past.exists(), site.name
 
 
 def check_the_first_request_relays_only_its_own_messages(mailoutbox) -> None:

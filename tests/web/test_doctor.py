@@ -349,7 +349,8 @@ def test_a_past_availability_is_refused_next_to_the_date(doctor_client, doctor):
     yesterday = timezone.localdate() - timedelta(days=1)
     response = doctor_client.post("/medecin/disponibilites/", {"date": yesterday.isoformat(), "period": "full_day"})
     html = response.content.decode()
-    assert "Ce créneau est passé" in html and 'href="#id_date"' in html
+    assert "Cette date est passée : déclarez une disponibilité à venir." in html and 'href="#id_date"' in html
+    assert "créneau" not in html.split("error-summary")[1].split("</div>")[0]
     assert f'value="{yesterday.isoformat()}"' in html
 
 
