@@ -422,7 +422,7 @@ class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         if not self.has_service_permission(request):
             raise PermissionDenied
         change = reverse("admin:missions_doctor_change", args=[doctor.pk])
-        form = spec.form(request.POST or None) if spec.form else None
+        form = spec.form(request.POST if request.method == "POST" else None) if spec.form else None
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 spec.call(doctor, signed_in(request), form.cleaned_data if form else {})

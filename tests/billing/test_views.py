@@ -164,6 +164,7 @@ def test_another_cpams_doctor_is_a_404(agent_client):
 
 def test_recorded_numbers_are_listed_and_corrected(agent_client, doctor, django_assert_max_num_queries):
     doctor.billing_number = "691234567"
+    doctor.billing_number_status = doctor.BillingNumberStatus.RECORDED
     doctor.save()
     f.DoctorFactory(billing_number="")  # another CPAM's, and none recorded: not listed
     with django_assert_max_num_queries(8):

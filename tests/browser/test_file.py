@@ -51,6 +51,7 @@ def test_the_file_from_registration_to_payment(page: Page, live_server, world, s
     field(page, "Mode d'exercice").select_option("liberal")
     field(page, "Commune d'exercice principal").fill(world["commune"].insee_code)
     tick(page, "CC du Livradois (63)")
+    tick(page, "Je me fais remplacer à mon cabinet pendant les jours de mission (remplacement déclaré)")
     page.get_by_role("button", name="Déposer mon dossier").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dossier reçu")
     doctor = Doctor.objects.get(rpps=rpps)
@@ -116,12 +117,23 @@ def test_the_file_from_registration_to_payment(page: Page, live_server, world, s
     page.get_by_role("button", name="J'ai reçu ma nouvelle carte CPS").click()
     expect(step_row(page, "cps_card")).to_contain_text("Nouvelle carte CPS reçue")
     page.get_by_role("link", name="Trouver un créneau").first.click()
-    page.get_by_role("button", name=f"Réserver le {date_format(today, 'l j F Y')}").click()
+    # She is replaced at her practice: the booking asks for her remplaçant and the CNOM derogation request.
+    page.get_by_role("link", name=f"Réserver le {date_format(today, 'l j F Y')}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Réserver le {date_format(today, 'l j F Y')}")
+    page.get_by_role("button", name="Réserver ce créneau").click()  # without the remplaçant: refused, kindly
+    expect(page.locator(".fr-alert--error, .fr-error-text").first).to_be_visible()
+    assert not Booking.objects.filter(doctor=doctor).exists()
+    remplacant_rpps = with_luhn_key("1000012345")
+    field(page, "Nom et prénom de votre remplaçant").fill("Paul Martin")
+    field(page, "N° RPPS de votre remplaçant").fill(remplacant_rpps)
+    field(page, "Date de votre demande de dérogation au CNOM").fill((today - timedelta(days=20)).isoformat())
+    page.get_by_role("button", name="Réserver ce créneau").click()
     expect(page.get_by_role("status")).to_contain_text("Le lieu d'accueil doit maintenant la confirmer")
 
     # 7. The site confirms and attests (their pages: test_journey.py); the CPAM's statement is issued and paid
     # once the month is over.
     booking = Booking.objects.get(doctor=doctor, slot=slot)
+    assert (booking.replacement_name, booking.replacement_rpps) == ("Paul Martin", remplacant_rpps)
     services.confirm_booking(booking, by=world["secretary"])
     services.attest_booking(booking, by=world["secretary"], attended=True, consultations=11)
     month = today.replace(day=1)
@@ -148,7 +160,11 @@ def test_the_file_from_registration_to_payment(page: Page, live_server, world, s
     expect(page.locator("tfoot")).to_contain_text("200,00 €")
     log_out(page)
 
-    # And the ARS sees nothing left waiting.
+    # And the ARS sees nothing left waiting, and the day's remplaçant on the booking.
     log_in(page, base, "agent@ars.sante.fr", PASSWORD)
+    page.goto(f"{base}/admin/missions/booking/{booking.pk}/change/")
+    expect(page.locator("#content")).to_contain_text("Paul Martin")
+    expect(page.locator("#content")).to_contain_text(remplacant_rpps)
+    page.goto(base + "/ars/")
     for key in ("cdom", "insurance", "validation", "billing_number", "cps_card"):
         expect(step_row(page, key).locator(".fr-badge")).to_have_text("0")

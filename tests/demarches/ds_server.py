@@ -250,3 +250,13 @@ class Server:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+
+
+def validate_insured(doctor, *, by):
+    """The ARS validates an imported file once the doctor has declared their RCP insurance (required since #15: the
+    DS dossier carries no insurance), through the doctor's own service."""
+    from missions.doctor_file import Insurance, declare_insurance
+    from missions.services import validate_doctor
+
+    declare_insurance(doctor, Insurance("MACSF", "RCP-000001", True), by=doctor.user)
+    return validate_doctor(doctor, by=by)

@@ -9,8 +9,9 @@ from django.utils import timezone
 from demarches import services
 from demarches.models import Decision, Dossier
 from missions.models import Doctor
-from missions.services import reject_doctor, validate_doctor
+from missions.services import reject_doctor
 from tests.demarches.conftest import add_dossier
+from tests.demarches.ds_server import validate_insured
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def sent(fake_ds) -> dict:
 
 
 def test_validating_queues_the_decision_in_the_same_transaction(imported, ars_staff):
-    validate_doctor(imported, by=ars_staff)
+    validate_insured(imported, by=ars_staff)
 
     decision = Decision.objects.get()
     assert (decision.kind, decision.status, decision.dossier.doctor) == ("accept", "pending", imported)
@@ -43,12 +44,12 @@ def test_validating_queues_the_decision_in_the_same_transaction(imported, ars_st
 def test_a_doctor_who_did_not_come_from_ds_queues_nothing(doctor, ars_staff):
     submitted = Doctor.objects.filter(pk=doctor.pk)
     submitted.update(status=Doctor.Status.SUBMITTED, validated_at=None)
-    validate_doctor(submitted.get(), by=ars_staff)
+    validate_insured(submitted.get(), by=ars_staff)
     assert not Decision.objects.exists()
 
 
 def test_a_decision_reaches_ds_exactly_once_even_after_an_outage(fake_ds, imported, ars_staff):
-    validate_doctor(imported, by=ars_staff)
+    validate_insured(imported, by=ars_staff)
     fake_ds.stop()  # DS unreachable
     now = timezone.now()
 
@@ -74,7 +75,7 @@ def test_a_decision_reaches_ds_exactly_once_even_after_an_outage(fake_ds, import
 def test_a_lost_answer_is_not_sent_twice(fake_ds, imported, ars_staff, lost):
     """DS applied the mutation but its answer never came back (a proxy timed out): the retry reads the dossier's
     state and sends only what is still missing."""
-    validate_doctor(imported, by=ars_staff)
+    validate_insured(imported, by=ars_staff)
     now = timezone.now()
     if lost == "dossierAccepter":
         fake_ds.app.dossiers[10_001].state = "en_instruction"  # an instructeur took it in DS already
@@ -99,7 +100,7 @@ def test_rejecting_sends_the_refusal_with_its_motif(fake_ds, imported, ars_staff
 
 
 def test_a_dossier_decided_otherwise_in_ds_fails_for_a_person(fake_ds, imported, ars_staff):
-    validate_doctor(imported, by=ars_staff)
+    validate_insured(imported, by=ars_staff)
     fake_ds.app.dossiers[10_001].state = "sans_suite"
 
     report = services.send_decisions()
@@ -115,7 +116,7 @@ def test_a_dossier_decided_otherwise_in_ds_fails_for_a_person(fake_ds, imported,
 
 def test_two_senders_at_once_send_once(fake_ds, imported, ars_staff):
     """The claim is a conditional UPDATE: a second run finds the row taken (or done) and sends nothing."""
-    validate_doctor(imported, by=ars_staff)
+    validate_insured(imported, by=ars_staff)
     now = timezone.now()
     Decision.objects.update(claimed_until=now + timedelta(minutes=5))  # another worker holds it
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from demarches import services
 from demarches.models import Decision
 from missions.models import Doctor
-from missions.services import validate_doctor
 from tests.demarches.conftest import add_dossier
+from tests.demarches.ds_server import validate_insured
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def test_two_senders_at_once_send_each_decision_once(fake_ds, ds_settings, place
         add_dossier(fake_ds, place, n)
     services.sync_demarche()
     for doctor in Doctor.objects.all():
-        validate_doctor(doctor, by=ars_staff)
+        validate_insured(doctor, by=ars_staff)
     now = timezone.now()
 
     reports = at_once(lambda: services.send_decisions(now=now))

@@ -8,10 +8,10 @@ from django.core.management import call_command
 from demarches import services
 from demarches.models import DemarcheSync, Dossier
 from missions.models import Doctor
-from missions.services import validate_doctor
 from notifications.models import Message
 from tests.demarches import ds_server as ds
 from tests.demarches.conftest import SECRET, T0, add_dossier, rpps
+from tests.demarches.ds_server import validate_insured
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_refused_and_closed_dossiers_are_not_imported(fake_ds, ds_settings, plac
 def test_a_validated_doctor_is_not_overwritten_by_an_older_dossier(fake_ds, ds_settings, place, ars_staff):
     dossier = add_dossier(fake_ds, place, 1)
     services.sync_demarche()
-    doctor = validate_doctor(Doctor.objects.get(), by=ars_staff)
+    doctor = validate_insured(Doctor.objects.get(), by=ars_staff)
     # DS serves an older version of the dossier (a replayed webhook, a stale cache): nothing moves back.
     dossier.nom = "Ancien-Nom"
     dossier.updated -= timedelta(days=3)

@@ -72,7 +72,7 @@ def check(world, spec) -> None:
         doctor = f.DoctorFactory(zones=[zones[i % len(zones)] for i in zone_indexes])
         for day, period in free:
             Availability.objects.get_or_create(doctor=doctor, date=feb(day), period=period)
-        own_site = f.HostSiteFactory(zone=zones[0])
+        own_site = f.HostSiteFactory(zone=zones[zone_indexes[0] % len(zones)])  # a zone they declared (#15)
         for day in booked:  # existing bookings count (capacity, one a day, the monthly cap)
             book_slot(doctor=doctor, slot=f.SlotFactory(site=own_site, date=feb(day)), by=doctor.user)
         if status == "suspended":

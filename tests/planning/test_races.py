@@ -38,7 +38,10 @@ def test_accepting_offers_while_others_book_the_same_slots(world):
     services.send_plan(plan, by=world.ars)
 
     walk_ins = [f.DoctorFactory(zones=world.zones) for _ in range(SLOTS)]
-    elsewhere = [f.SlotFactory(site=f.HostSiteFactory(zone=world.zones[0]), date=s.date) for s in slots]
+    # the same day elsewhere, in a zone the planned doctor declared (the zone rule of #15)
+    elsewhere = [
+        f.SlotFactory(site=f.HostSiteFactory(zone=world.zones[i % 2]), date=s.date) for i, s in enumerate(slots)
+    ]
     calls = []
     for slot, doctor, walk_in, other in zip(slots, planned, walk_ins, elsewhere, strict=True):
         calls.append(lambda s=slot, d=doctor: book_slot(doctor=d, slot=s, by=d.user))  # accepts the offer
