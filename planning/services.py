@@ -360,22 +360,22 @@ def reconcile(*, region: Region | None = None, now: datetime | None = None) -> d
     lines = list(sent.select_related("slot__site", "doctor", "offer").order_by("pk"))
     if not lines:
         return {"accepted": 0, "expired": 0}
-    pairs = Q()
-    for line in lines:
-        pairs |= Q(doctor_id=line.doctor_id, slot_id=line.slot_id)
-    booked = set(Booking.objects.filter(pairs, status__in=ACTIVE).values_list("doctor_id", "slot_id"))
-    busy = set(
-        Booking.objects.filter(
-            doctor_id__in={line.doctor_id for line in lines},
-            date__in={line.slot.date for line in lines},
-            status__in=ACTIVE,
-        ).values_list("doctor_id", "date")
-    )
+    # One query, so one snapshot: read in three (READ COMMITTED), a booking committed between them made its own
+    # line look « taken by others » (the PostgreSQL race of tests/planning/test_races.py).
+    slot_ids = {line.slot_id for line in lines}
+    rows = Booking.objects.filter(
+        Q(slot_id__in=slot_ids)
+        | Q(doctor_id__in={line.doctor_id for line in lines}, date__in={line.slot.date for line in lines}),
+        status__in=ACTIVE,
+    ).values_list("doctor_id", "slot_id", "date")
+    booked: set[tuple[int, int]] = set()
+    busy: set[tuple[int, date]] = set()
     taken: dict[int, int] = defaultdict(int)
-    for slot_id in Booking.objects.filter(slot_id__in={line.slot_id for line in lines}, status__in=ACTIVE).values_list(
-        "slot_id", flat=True
-    ):
-        taken[slot_id] += 1
+    for doctor_id, slot_id, day in rows:
+        booked.add((doctor_id, slot_id))
+        busy.add((doctor_id, day))
+        if slot_id in slot_ids:
+            taken[slot_id] += 1
     accepted, expired = [], []
     for line in lines:
         if (line.doctor_id, line.slot_id) in booked:
