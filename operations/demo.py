@@ -532,7 +532,11 @@ class Demo:
         for doctor in validated:
             rng = _rng("bookings", doctor.rpps)
             zone_ids = {zone.pk for zone in doctor.zones.all()}
-            candidates = [slot for slot in slots if slot.zone_id in zone_ids]
+            # The next two days' slots keep their room (a last-minute booking, the late cancellation, the request
+            # the ARS sees unconfirmed): the draw books from the third day on.
+            candidates = [
+                slot for slot in slots if slot.zone_id in zone_ids and slot.date > self.today + timedelta(days=2)
+            ]
             by_month: dict[tuple[int, int], list[Slot]] = defaultdict(list)
             for slot in candidates:
                 by_month[(slot.date.year, slot.date.month)].append(slot)
@@ -594,7 +598,7 @@ class Demo:
                 self.book_one(at_site, covering, confirm=True)
         soon = (self.today + timedelta(days=1), self.today + timedelta(days=settings.CONFIRM_REMINDER_DAYS))
         if not upcoming.filter(slot__site__in=self.sites, date__range=soon, status=Booking.Status.REQUESTED).exists():
-            close = [slot for slot in slots if soon[0] <= slot.date <= soon[1]]
+            close = [slot for slot in reversed(slots) if soon[0] <= slot.date <= soon[1]]  # the latest first
             if not self.book_one(close, validated, confirm=False):
                 # No slot left in the next days: the first active site opens a morning the day after tomorrow.
                 site = next(site for site in self.sites if site.active)
