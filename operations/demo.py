@@ -268,7 +268,9 @@ class Demo:
                 )
             assert doctor is not None, "a registration that is not discreet creates its doctor or raises"
             User.objects.filter(pk=doctor.user_id).update(password=self.password_hash)
-            self.move_doctor(doctor, target, rng)
+            # The last application's CDOM said no: the ARS sees a file at each step of its dashboard.
+            last_submitted = len(STATUS_PLAN) - STATUS_PLAN[::-1].index(Doctor.Status.SUBMITTED)
+            self.move_doctor(doctor, target, rng, cdom_refuses=n == last_submitted)
             self.backdate_doctor(doctor, target, rng)
             self.report.created["médecins"] += 1
 
@@ -276,7 +278,7 @@ class Demo:
         for status, email in first_by_status.items():
             self.report.logins.append((f"Médecin ({labels[status].lower()})", email, ""))
 
-    def move_doctor(self, doctor: Doctor, target: str, rng: random.Random) -> None:
+    def move_doctor(self, doctor: Doctor, target: str, rng: random.Random, *, cdom_refuses: bool = False) -> None:
         """Through the lifecycle services, as ARS staff (or the doctor) would. The file's steps first: most doctors
         have declared their RCP insurance (required for the validation) and most CDOM have answered."""
         if target != Doctor.Status.SUBMITTED or rng.random() < 0.5:
@@ -285,10 +287,16 @@ class Demo:
             doctor = doctor_file.declare_insurance(
                 doctor, doctor_file.Insurance(insurer, contract, True), by=doctor.user
             )
-        if target != Doctor.Status.SUBMITTED or rng.random() < 0.3:
+        if cdom_refuses:
+            doctor = doctor_file.record_cdom_decision(
+                doctor, authorised=False, reason="Inscription au tableau en cours de transfert.", by=self.ars
+            )
+        elif target != Doctor.Status.SUBMITTED or rng.random() < 0.3:
             doctor = doctor_file.record_cdom_decision(doctor, authorised=True, by=self.ars)
         if target in (Doctor.Status.VALIDATED, Doctor.Status.SUSPENDED, Doctor.Status.WITHDRAWN):
             doctor = missions.validate_doctor(doctor, by=self.ars)
+            if rng.random() < 0.8:  # most new CPS cards have arrived; the others are followed up
+                doctor = doctor_file.declare_cps_card(doctor, by=doctor.user)
         if target == Doctor.Status.SUSPENDED:
             missions.suspend_doctor(doctor, by=self.ars, reason=rng.choice(SUSPENSION_REASONS))
         elif target == Doctor.Status.REJECTED:

@@ -350,3 +350,43 @@ def test_the_coverage_chart_reads_on_a_laptop_and_on_a_phone(page: Page, live_se
         assert above["y"] + above["height"] <= below["y"] + 0.5, (above, below)  # one under another, no overlap
     text_size = months.first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
     assert text_size >= 14, text_size  # the figures at a readable size (the SVG's were scaled down to about 6 px)
+
+
+DEMO_MAIN_PAGES = {
+    "medecin": ("medecin-1@demo.fr", "/medecin/"),
+    "lieu": ("lieu-1@demo.fr", "/lieu/"),
+    "ars": ("ars@demo.fr", "/ars/"),
+    "cpam": ("cpam-63@demo.fr", "/cpam/"),
+}
+
+
+def test_each_persona_main_page_on_the_demo(browser, live_server, settings):
+    """The demo (`seed_demo`, as `make run` loads it) seen by each persona's demo account on a laptop and a
+    phone: the main page has something to show, nothing sticks out sideways, nothing in the console. Photographed:
+    test-results/screenshots/demo-<persona>-<width>.png (docs/issue-17/after/)."""
+    from operations.demo import DEMO_PASSWORD, seed_demo
+
+    seed_demo()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    for persona, (email, path) in DEMO_MAIN_PAGES.items():
+        for width in WIDTHS:
+            context = browser.new_context(
+                locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": width, "height": 900}
+            )
+            page = context.new_page()
+            problems = watch_console(page)
+            page.goto(f"{live_server.url}/compte/connexion/")
+            page.get_by_label(re.compile(r"^\s*Adresse e-mail")).fill(email)
+            page.get_by_label(re.compile(r"^\s*Mot de passe")).fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_load_state("load")
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("load")
+            expect(page.locator("main h1")).to_have_count(1)
+            page.screenshot(path=str(SCREENSHOTS / f"demo-{persona}-{width}.png"), full_page=True)
+            if overflow := horizontal_overflow(page):
+                failures.append(f"{persona} {width}: scrolls sideways by {overflow}")
+            failures += [f"{persona} {width}: console {p}" for p in problems]
+            context.close()
+    assert failures == [], "\n".join(failures)
