@@ -46,16 +46,21 @@ from missions.rules import Replacement
 from notifications.models import Message
 from notifications.outbox import relay_held
 from operations.reference import load_reference_data
+from planning.models import Plan
+from planning.services import propose_plan
 from sites.identifiers import with_luhn_key
 from sites.models import ArsMembership, Commune, HostSite, Period, Region, SiteMembership, Slot, Zone
 from sites.services import publish_slots, recurring_dates
 
 SEED = 2026
+UPCOMING = (Booking.Status.REQUESTED, Booking.Status.CONFIRMED)
 DEMO_PASSWORD = "mission-solidaire-2026"
 # The second factor of the demo ARS and admin accounts: a published TOTP secret (20 bytes, hex), demo only.
 DEMO_TOTP_KEY = b"demo-mission-2026-ok".hex()
 DOCTOR_COUNT = 60
 FUTURE_DAYS = 90
+PLAN_SECONDS = 1.0  # the optimiser's time limit for the demo's plan: short (seed_demo is part of `make run`)
+PAST_MONTHS = 2  # the past activity covers the two months before the current one (and its days gone)
 
 FIRST_NAMES = [
     "Camille", "Julien", "Sophie", "Nicolas", "Claire", "Thomas", "Isabelle", "Antoine", "Nathalie", "Pierre",
@@ -209,6 +214,10 @@ class Demo:
             .order_by("insee_code")
         )
         zone_towns = {zone_id: site.commune for zone_id, site in zone_sites.items()}
+        hosting = [zone for zone in zones if zone.pk in zone_sites]  # zones with a host site: slots to book
+        # Validated volunteers practise in every department in turn: each CPAM agent has doctors to pay and numbers
+        # to record.
+        departments = sorted({town.department_id for town in towns})
         names = [(first, last) for last in LAST_NAMES for first in FIRST_NAMES]
         _rng("names").shuffle(names)
         first_by_status: dict[str, str] = {}
@@ -221,18 +230,23 @@ class Demo:
             if Doctor.objects.filter(rpps=rpps).exists():
                 continue
             rng = _rng("doctor", rpps)
-            if n % 12 == 0 and zone_towns:
+            if n % 11 == 0 and zone_towns:
                 # Some volunteers practise inside a zone: their bookings there carry the R10 warning.
-                zone_id = sorted(zone_towns)[(n // 12) % len(zone_towns)]
+                zone_id = sorted(zone_towns)[(n // 11) % len(zone_towns)]
                 commune = Commune.objects.select_related("department").get(pk=zone_towns[zone_id].pk)
+            elif target == Doctor.Status.VALIDATED:
+                department_id = departments[(n - 1) % len(departments)]
+                commune = rng.choice([town for town in towns if town.department_id == department_id])
             else:
                 commune = rng.choice(towns)
             near = [z for z in zones if z.department_id == commune.department_id]
             covered = set(rng.sample(zones, rng.randint(1, 3)))
             if near and rng.random() < 0.7:
                 covered.add(rng.choice(near))
-            if n % 12 == 0 and zone_towns:
+            if n % 11 == 0 and zone_towns:
                 covered.add(next(z for z in zones if z.pk == zone_id))
+            if hosting and not covered & set(hosting):
+                covered.add(rng.choice(hosting))  # every volunteer has somewhere to go
             # Registration hashes the password: hash with a cheap hasher there, then store one real hash for all
             # demo accounts (60 PBKDF2 hashes would take most of a minute).
             with cheap_password_hashing():
@@ -254,7 +268,9 @@ class Demo:
                 )
             assert doctor is not None, "a registration that is not discreet creates its doctor or raises"
             User.objects.filter(pk=doctor.user_id).update(password=self.password_hash)
-            self.move_doctor(doctor, target, rng)
+            # The last application's CDOM said no: the ARS sees a file at each step of its dashboard.
+            last_submitted = len(STATUS_PLAN) - STATUS_PLAN[::-1].index(Doctor.Status.SUBMITTED)
+            self.move_doctor(doctor, target, rng, cdom_refuses=n == last_submitted)
             self.backdate_doctor(doctor, target, rng)
             self.report.created["médecins"] += 1
 
@@ -262,7 +278,7 @@ class Demo:
         for status, email in first_by_status.items():
             self.report.logins.append((f"Médecin ({labels[status].lower()})", email, ""))
 
-    def move_doctor(self, doctor: Doctor, target: str, rng: random.Random) -> None:
+    def move_doctor(self, doctor: Doctor, target: str, rng: random.Random, *, cdom_refuses: bool = False) -> None:
         """Through the lifecycle services, as ARS staff (or the doctor) would. The file's steps first: most doctors
         have declared their RCP insurance (required for the validation) and most CDOM have answered."""
         if target != Doctor.Status.SUBMITTED or rng.random() < 0.5:
@@ -271,10 +287,16 @@ class Demo:
             doctor = doctor_file.declare_insurance(
                 doctor, doctor_file.Insurance(insurer, contract, True), by=doctor.user
             )
-        if target != Doctor.Status.SUBMITTED or rng.random() < 0.3:
+        if cdom_refuses:
+            doctor = doctor_file.record_cdom_decision(
+                doctor, authorised=False, reason="Inscription au tableau en cours de transfert.", by=self.ars
+            )
+        elif target != Doctor.Status.SUBMITTED or rng.random() < 0.3:
             doctor = doctor_file.record_cdom_decision(doctor, authorised=True, by=self.ars)
         if target in (Doctor.Status.VALIDATED, Doctor.Status.SUSPENDED, Doctor.Status.WITHDRAWN):
             doctor = missions.validate_doctor(doctor, by=self.ars)
+            if rng.random() < 0.8:  # most new CPS cards have arrived; the others are followed up
+                doctor = doctor_file.declare_cps_card(doctor, by=doctor.user)
         if target == Doctor.Status.SUSPENDED:
             missions.suspend_doctor(doctor, by=self.ars, reason=rng.choice(SUSPENSION_REASONS))
         elif target == Doctor.Status.REJECTED:
@@ -289,7 +311,8 @@ class Demo:
             submitted = now - timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 9))
             Doctor.objects.filter(pk=doctor.pk).update(submitted_at=submitted)
             return
-        submitted = now - timedelta(days=rng.randint(70, 100), hours=rng.randint(0, 9))
+        # Validated before the first month of past activity (the month before last).
+        submitted = now - timedelta(days=rng.randint(110, 140), hours=rng.randint(0, 9))
         validated = submitted + timedelta(days=rng.randint(2, 10))
         updates = {"submitted_at": submitted}
         if target != Doctor.Status.REJECTED:
@@ -329,7 +352,7 @@ class Demo:
     # --- past activity (written directly: the rules refuse the past) -------------------------------------
 
     def past_activity(self, validated: list[Doctor]) -> None:
-        first = (self.today.replace(day=1) - timedelta(days=1)).replace(day=1)  # first day of last month
+        first = months_back(self.today, PAST_MONTHS)  # first day of the month before last
         last = self.today - timedelta(days=1)
         if last < first:
             return
@@ -389,6 +412,49 @@ class Demo:
             for doctor in [d for d in validated if site.zone_id in {z.pk for z in d.zones.all()}]:
                 if self._may_book(doctor, slot.date, slot.day_fraction):
                     self.past_booking(doctor, slot, self.site_users[site.pk], "unattested", 0, rng)
+                    break
+
+    def worked_every_month(self, validated: list[Doctor]) -> None:
+        """Each validated volunteer worked (an attested day) in each past month of the demo: their earnings page
+        and their CPAM's statements are never empty. Where the draw left one out, a day at a site of their zones."""
+        for back in range(PAST_MONTHS, 0, -1):
+            start = months_back(self.today, back)
+            end = months_back(self.today, back - 1) - timedelta(days=1)
+            worked = set(
+                Booking.objects.filter(
+                    doctor__in=validated, status=Booking.Status.COMPLETED, date__range=(start, end)
+                ).values_list("doctor_id", flat=True)
+            )
+            for doctor in validated:
+                if doctor.pk in worked:
+                    continue
+                zone_ids = {zone.pk for zone in doctor.zones.all()}
+                sites = [site for site in self.sites if site.zone_id in zone_ids]
+                if not sites:
+                    continue
+                rng = _rng("worked", doctor.rpps, start.isoformat())
+                days = recurring_dates(start, end, {0, 1, 2, 3, 4})
+                rng.shuffle(days)
+                for day in days:
+                    site = rng.choice(sites)
+                    if not self._may_book(doctor, day, Decimal("1")):
+                        continue
+                    slot, created = Slot.objects.get_or_create(
+                        site=site,
+                        date=day,
+                        period=Period.FULL_DAY,
+                        status=Slot.Status.OPEN,
+                        defaults={"zone_id": site.zone_id, "capacity": 1, "created_by": self.site_users[site.pk]},
+                    )
+                    if (
+                        not created
+                        and slot.bookings.filter(status__in=Booking.ACTIVE_STATUSES).count() >= slot.capacity
+                    ):
+                        continue
+                    if created:
+                        Slot.objects.filter(pk=slot.pk).update(created_at=_at(day - timedelta(days=30), 9))
+                        self.report.created["créneaux passés"] += 1
+                    self.past_booking(doctor, slot, self.site_users[site.pk], "completed", rng.randint(6, 22), rng)
                     break
 
     @staticmethod
@@ -474,7 +540,11 @@ class Demo:
         for doctor in validated:
             rng = _rng("bookings", doctor.rpps)
             zone_ids = {zone.pk for zone in doctor.zones.all()}
-            candidates = [slot for slot in slots if slot.zone_id in zone_ids]
+            # The next two days' slots keep their room (a last-minute booking, the late cancellation, the request
+            # the ARS sees unconfirmed): the draw books from the third day on.
+            candidates = [
+                slot for slot in slots if slot.zone_id in zone_ids and slot.date > self.today + timedelta(days=2)
+            ]
             by_month: dict[tuple[int, int], list[Slot]] = defaultdict(list)
             for slot in candidates:
                 by_month[(slot.date.year, slot.date.month)].append(slot)
@@ -507,6 +577,62 @@ class Demo:
         elif outcome == "site_cancelled":
             booking = missions.confirm_booking(booking, by=site_user)
             missions.cancel_booking(booking, by=site_user, reason=site_cancel_reason)
+
+    def something_ahead(self, validated: list[Doctor]) -> None:
+        """Where the draw left a screen empty: each validated volunteer has a mission ahead (every other one
+        confirmed), each site a request to confirm and a confirmed day ahead, the ARS a request still unconfirmed
+        a few days before the day (R6, on its dashboard)."""
+        window = (self.today + timedelta(days=1), self.today + timedelta(days=FUTURE_DAYS))
+        slots = list(
+            Slot.objects.filter(status=Slot.Status.OPEN, date__range=window, site__in=self.sites)
+            .select_related("site", "zone")
+            .order_by("date", "site__name", "period")
+        )
+        upcoming = Booking.objects.filter(date__gt=self.today, status__in=UPCOMING)
+        for index, doctor in enumerate(validated):
+            if upcoming.filter(doctor=doctor).exists():
+                continue
+            zone_ids = {zone.pk for zone in doctor.zones.all()}
+            # A week ahead at least (the site has time to answer), each doctor starting at another date.
+            mine = [slot for slot in slots if slot.zone_id in zone_ids and slot.date > self.today + timedelta(days=7)]
+            mine = mine[index % len(mine) :] + mine[: index % len(mine)] if mine else []
+            self.book_one(mine, [doctor], confirm=index % 2 == 1)
+        for site in self.sites:
+            at_site = [slot for slot in slots if slot.site_id == site.pk and slot.date > self.today + timedelta(days=7)]
+            covering = [d for d in validated if site.zone_id in {zone.pk for zone in d.zones.all()}]
+            if not upcoming.filter(slot__site=site, status=Booking.Status.REQUESTED).exists():
+                self.book_one(at_site, covering, confirm=False)
+            if not upcoming.filter(slot__site=site, status=Booking.Status.CONFIRMED).exists():
+                self.book_one(at_site, covering, confirm=True)
+        soon = (self.today + timedelta(days=1), self.today + timedelta(days=settings.CONFIRM_REMINDER_DAYS))
+        if not upcoming.filter(slot__site__in=self.sites, date__range=soon, status=Booking.Status.REQUESTED).exists():
+            close = [slot for slot in reversed(slots) if soon[0] <= slot.date <= soon[1]]  # the latest first
+            if not self.book_one(close, validated, confirm=False):
+                # No slot left in the next days: the first active site opens a morning the day after tomorrow.
+                site = next(site for site in self.sites if site.active)
+                result = publish_slots(
+                    site=site, dates=[soon[0] + timedelta(days=1)], period=Period.MORNING, by=self.site_users[site.pk]
+                )
+                self.report.created["créneaux"] += len(result.created)
+                self.book_one(list(result.created), validated, confirm=False)
+
+    def book_one(self, slots: list[Slot], doctors: list[Doctor], *, confirm: bool) -> Booking | None:
+        """The first of `slots` one of `doctors` may book (in that order), through the service."""
+        for slot in slots:
+            for doctor in doctors:
+                if slot.zone_id not in {zone.pk for zone in doctor.zones.all()}:
+                    continue
+                try:
+                    booking = missions.book_slot(
+                        doctor=doctor, slot=slot, by=doctor.user, replacement=self.replacement(doctor, slot.date)
+                    )
+                except RuleViolation:
+                    continue
+                self.report.created["réservations à venir"] += 1
+                if confirm:
+                    booking = missions.confirm_booking(booking, by=self.site_users[slot.site_id])
+                return booking
+        return None
 
     def late_cancellation(self, validated: list[Doctor], slots: list[Slot]) -> None:
         """A doctor books tomorrow's slot, then cancels: a late cancellation (R5), flagged and notified."""
@@ -555,35 +681,55 @@ class Demo:
             rng = _rng("availability", doctor.rpps)
             for _ in range(rng.randint(1, 4)):
                 day = self.today + timedelta(days=rng.randint(3, 60))
-                if day.weekday() >= 5:
-                    continue
+                while day.weekday() >= 5:  # a weekday: the first one after
+                    day += timedelta(days=1)
                 period = _weighted(rng, [(Period.FULL_DAY, 3), (Period.MORNING, 1), (Period.AFTERNOON, 1)])
                 missions.declare_availability(doctor=doctor, date=day, period=period, by=doctor.user)
+
+    def plan(self) -> None:
+        """A plan the optimiser proposed for next month, for ARS staff to review (their « Planning » page)."""
+        if Plan.objects.filter(region=self.region).exists():
+            return
+        month = (self.today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        propose_plan(region=self.region, month=month, by=self.ars, time_limit=PLAN_SECONDS)
+        self.report.created["planning proposé pour le mois prochain"] += 1  # one at most
 
     # --- billing ---------------------------------------------------------------------------------------------
 
     def billing_numbers(self, validated: list[Doctor]) -> None:
-        """CPAM agents recorded the dedicated number of most validated doctors; a few are still awaited."""
+        """CPAM agents recorded the dedicated number of most validated doctors; in each department the first
+        volunteer's (and a few others') is still awaited: every CPAM agent has a number to record and some recorded."""
+        by_department: dict[int, list[Doctor]] = defaultdict(list)
         for doctor in validated:
-            rng = _rng("billing-number", doctor.rpps)
-            agent = self.cpam_users.get(doctor.practice_department_id)
-            if doctor.billing_number or agent is None or rng.random() < 0.25:
-                continue
-            try:
-                billing.record_billing_number(doctor, number=f"{rng.randint(10**8, 10**9 - 1)}", by=agent)
-            except ValidationError:
-                continue  # the rare number already drawn for another doctor: this one stays awaited
+            by_department[doctor.practice_department_id].append(doctor)
+        for department_id, doctors in by_department.items():
+            agent = self.cpam_users.get(department_id)
+            for index, doctor in enumerate(doctors):
+                rng = _rng("billing-number", doctor.rpps)
+                if doctor.billing_number or agent is None or index == 0 or (index >= 2 and rng.random() < 0.25):
+                    continue
+                try:
+                    number = f"{rng.randint(10**8, 10**9 - 1)}"
+                    doctor.billing_number = billing.record_billing_number(
+                        doctor, number=number, by=agent
+                    ).billing_number
+                except ValidationError:
+                    continue  # the rare number already drawn for another doctor: this one stays awaited
 
     def statements(self) -> None:
-        """Last month's statements: generated by ARS staff, every other one issued, the first issued one paid."""
-        month = (self.today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        billing.generate_statements(month, by=self.ars)
-        statements = Statement.objects.filter(month=month).select_related("cpam__department")
-        for index, statement in enumerate(statements.order_by("cpam__department__code")):
-            if index % 2 == 0 and statement.status == StatementStatus.DRAFT:
-                statement = billing.issue_statement(statement, by=self.ars)
-            if index == 0 and statement.status == StatementStatus.ISSUED:
-                billing.mark_statement_paid(statement, by=self.cpam_users[statement.cpam.department_id])
+        """The past months' statements, generated by ARS staff: the month before last's all issued, every other one
+        paid; last month's every other one issued, the first issued one paid, the others drafts for the ARS."""
+        for back in range(PAST_MONTHS, 0, -1):
+            month = months_back(self.today, back)
+            billing.generate_statements(month, by=self.ars)
+            statements = Statement.objects.filter(month=month).select_related("cpam__department")
+            for index, statement in enumerate(statements.order_by("cpam__department__code")):
+                issue = back > 1 or index % 2 == 0
+                if issue and statement.status == StatementStatus.DRAFT:
+                    statement = billing.issue_statement(statement, by=self.ars)
+                paid = index % 2 == 0 if back > 1 else index == 0
+                if paid and statement.status == StatementStatus.ISSUED:
+                    billing.mark_statement_paid(statement, by=self.cpam_users[statement.cpam.department_id])
 
 
 DEMO_ZONAGE_REFERENCE = "DÉMO (valeurs fictives)"
@@ -664,6 +810,14 @@ def current_demo_code() -> tuple[str, int]:
     return f"{totp.token():06d}", 30 - int(totp.time) % 30
 
 
+def months_back(day: date, count: int) -> date:
+    """The first day of the month `count` months before `day`'s."""
+    first = day.replace(day=1)
+    for _ in range(count):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
+
+
 def _at(day: date, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
@@ -693,17 +847,21 @@ def seed_demo(*, today: date | None = None, on_step: Callable[[str], None] | Non
             .prefetch_related("zones")
             .order_by("rpps")
         )
-        on_step("Activité du mois passé…")
+        on_step("Activité des deux mois passés…")
         demo.past_activity(validated)
         demo.a_day_to_attest_everywhere(validated)
+        demo.worked_every_month(validated)
         demo.one_correction()
         demo.billing_numbers(validated)
-        on_step("Relevés CPAM du mois dernier…")
+        on_step("Relevés CPAM des deux mois passés…")
         demo.statements()
         on_step("Créneaux et réservations des trois prochains mois…")
         demo.future_slots()
         demo.future_bookings(validated)
+        demo.something_ahead(validated)
         demo.availabilities(validated)
+        on_step("Planning proposé pour le mois prochain…")
+        demo.plan()
         on_step("Zonage (démo), référents installation et une demande d'installation…")
         seed_installation(demo, validated)
         # The demo's messages never go out by themselves (some are addressed to the real CDOM and CPAM).

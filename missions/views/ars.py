@@ -156,9 +156,16 @@ class MonthTotal:
         return coverage_status(self.booked, self.target)[1]
 
 
+def _percent(value: Decimal, top: Decimal) -> Decimal:
+    return round(value * 100 / top, 1)
+
+
 def _chart(totals: list[MonthTotal]) -> dict:
     """Geometry of a server-side SVG bar chart: per month, the target (outlined) beside the booked days stacked
-    completed / confirmed / requested. No script, no CDN; the table below it is its text alternative."""
+    completed / confirmed / requested. No script, no CDN; the table below it is its text alternative.
+
+    On a phone the months are a list instead, each with its figures in words and a horizontal bar: the booked days
+    stacked over the target's track, in percent of the largest figure (`bars["row"]`)."""
     plot_h = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
     top = max([max(t.target, t.booked) for t in totals] + [Decimal("1")])
     scale = Decimal(plot_h) / top
@@ -174,11 +181,17 @@ def _chart(totals: list[MonthTotal]) -> dict:
             y -= height
             stack.append({"kind": kind, "x": x + bar_w + 6, "y": round(y, 1), "h": round(height, 1)})
         target_h = total.target * scale
+        row, start = [], Decimal("0")
+        for kind in ("completed", "confirmed", "requested"):
+            value = getattr(total, kind)
+            row.append({"kind": kind, "x": _percent(start, top), "w": _percent(value, top)})
+            start += value
         total.bars = {
             "target": {"x": x, "y": round(base - target_h, 1), "h": round(target_h, 1)},
             "stack": stack,
             "label_x": x + bar_w + 3,
             "booked_y": round(y - 4, 1),
+            "row": {"target": _percent(total.target, top), "parts": row},
         }
     ticks = []
     for n in range(5):

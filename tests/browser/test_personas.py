@@ -243,3 +243,150 @@ def test_search_finds_without_accents_and_fills_the_commune_name(page: Page, liv
     commune.fill("montlucon")
     expect(page.locator("#communes option")).to_have_count(1)
     assert page.locator("#communes option").get_attribute("value") == "Montluçon (03185)"
+
+
+def console_messages(page: Page) -> list[str]:
+    """Every console error and uncaught exception, the DSFR's known start-up style included: the pages below must
+    raise none at all (the issue saw an inline-style CSP violation there)."""
+    seen: list[str] = []
+    page.on("console", lambda msg: seen.append(f"{msg.text} at {msg.location}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: seen.append(str(exc)))
+    return seen
+
+
+def check_page(page: Page, browser, width: int) -> list[str]:
+    """The page as it stands: nothing sticks out sideways, axe-core finds nothing serious (in a twin page, same
+    session, whose context bypasses the CSP to inject it)."""
+    failures = []
+    if overflow := horizontal_overflow(page):
+        failures.append(f"{page.url}: scrolls sideways by {overflow}")
+    axe_context = browser.new_context(
+        bypass_csp=True, storage_state=page.context.storage_state(), viewport={"width": width, "height": 900}
+    )
+    axe_page = axe_context.new_page()
+    axe_page.goto(page.url)
+    failures += [f"{page.url}: axe {v}" for v in axe_violations(axe_page)]
+    axe_context.close()
+    return failures
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_registration_ends_on_its_receipt_without_a_console_error(browser, page: Page, live_server, world, width):
+    """« Dossier reçu » (/medecin/inscription/dossier-recu/) is only reached by registering: the visitor fills the
+    form on a laptop or a phone and lands there, with nothing in the console."""
+    from sites.identifiers import with_luhn_key
+    from tests.browser.test_journey import field, tick
+
+    page.set_viewport_size({"width": width, "height": 900})
+    seen = console_messages(page)
+    page.goto(live_server.url + "/medecin/inscription/")
+    field(page, "Prénom").fill("Claire")
+    field(page, "Nom").fill("Martin")
+    field(page, "Adresse e-mail").fill("claire.martin@exemple.fr")
+    field(page, "Mot de passe").fill("un-secret-bien-long-2026")
+    field(page, "Confirmation du mot de passe").fill("un-secret-bien-long-2026")
+    field(page, "Numéro RPPS").fill(with_luhn_key("1000045678"))
+    tick(page, "Secteur 1")
+    field(page, "Mode d'exercice").select_option("liberal")
+    field(page, "Commune d'exercice principal").fill(f"Ambert ({world['commune'].insee_code})")
+    tick(page, "CC du Livradois (63)")
+    page.get_by_role("button", name="Déposer mon dossier").click()
+    expect(page).to_have_url(re.compile(r"/medecin/inscription/dossier-recu/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossier reçu")
+    page.wait_for_load_state("load")
+    check_action_visible(page, r"^Me connecter pour suivre mon dossier")
+    assert check_page(page, browser, width) == []
+    assert seen == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_declining_a_request_shows_no_console_error(browser, page: Page, live_server, world, day, width):
+    """/lieu/reservations/<id>/refuser/: the page, a refused submit (no reason) and the decline itself, with nothing
+    in the console at any step."""
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, live_server.url, "accueil@msp-ambert.fr")
+    seen = console_messages(page)
+    page.goto(live_server.url + "/lieu/reservations/")
+    page.get_by_role("link", name=re.compile(r"^Refuser")).first.click()
+    expect(page).to_have_url(re.compile(rf"/lieu/reservations/{day['request'].pk}/refuser/$"))
+    page.wait_for_load_state("load")
+    check_action_visible(page, r"^Refuser la demande")
+    assert check_page(page, browser, width) == []
+    page.get_by_role("button", name="Refuser la demande").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    page.get_by_role("textbox").first.fill("Cabinet fermé ce jour-là.")
+    page.get_by_role("button", name="Refuser la demande").click()
+    expect(page).to_have_url(re.compile(r"/lieu/reservations/$"))
+    page.wait_for_load_state("load")
+    assert seen == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_coverage_chart_reads_on_a_laptop_and_on_a_phone(page: Page, live_server, world, day, width):
+    """At 1280 px the SVG chart; at 390 px a list of months, each with its figures in words and a bar, none
+    overlapping another, all within the screen."""
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, live_server.url, "agent@ars.sante.fr")
+    page.goto(live_server.url + "/ars/")
+    page.wait_for_load_state("load")
+    chart, months = page.locator("svg.coverage-chart"), page.locator(".coverage-bars__month")
+    if width >= 768:
+        expect(chart).to_be_visible()
+        expect(page.locator(".coverage-bars")).to_be_hidden()
+        return
+    expect(chart).to_be_hidden()
+    expect(months).to_have_count(6)
+    boxes = []
+    for index in range(6):
+        month = months.nth(index)
+        expect(month).to_be_visible()
+        expect(month).to_contain_text(re.compile(r"Réservés : [\d,]+ sur un objectif de [\d,]+"))
+        box = month.bounding_box()
+        bar = month.locator("svg").bounding_box()
+        assert box and bar and box["x"] >= 0 and box["x"] + box["width"] <= width, (index, box)
+        assert bar["width"] > width / 2 and bar["height"] >= 8, bar  # a bar across the screen, not a sliver
+        boxes.append(box)
+    for above, below in zip(boxes, boxes[1:], strict=False):
+        assert above["y"] + above["height"] <= below["y"] + 0.5, (above, below)  # one under another, no overlap
+    text_size = months.first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    assert text_size >= 14, text_size  # the figures at a readable size (the SVG's were scaled down to about 6 px)
+
+
+DEMO_MAIN_PAGES = {
+    "medecin": ("medecin-1@demo.fr", "/medecin/"),
+    "lieu": ("lieu-1@demo.fr", "/lieu/"),
+    "ars": ("ars@demo.fr", "/ars/"),
+    "cpam": ("cpam-63@demo.fr", "/cpam/"),
+}
+
+
+def test_each_persona_main_page_on_the_demo(browser, live_server, settings):
+    """The demo (`seed_demo`, as `make run` loads it) seen by each persona's demo account on a laptop and a
+    phone: the main page has something to show, nothing sticks out sideways, nothing in the console. Photographed:
+    test-results/screenshots/demo-<persona>-<width>.png (docs/issue-17/after/)."""
+    from operations.demo import DEMO_PASSWORD, seed_demo
+
+    seed_demo()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    for persona, (email, path) in DEMO_MAIN_PAGES.items():
+        for width in WIDTHS:
+            context = browser.new_context(
+                locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": width, "height": 900}
+            )
+            page = context.new_page()
+            problems = watch_console(page)
+            page.goto(f"{live_server.url}/compte/connexion/")
+            page.get_by_label(re.compile(r"^\s*Adresse e-mail")).fill(email)
+            page.get_by_label(re.compile(r"^\s*Mot de passe")).fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_load_state("load")
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("load")
+            expect(page.locator("main h1")).to_have_count(1)
+            page.screenshot(path=str(SCREENSHOTS / f"demo-{persona}-{width}.png"), full_page=True)
+            if overflow := horizontal_overflow(page):
+                failures.append(f"{persona} {width}: scrolls sideways by {overflow}")
+            failures += [f"{persona} {width}: console {p}" for p in problems]
+            context.close()
+    assert failures == [], "\n".join(failures)

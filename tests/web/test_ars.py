@@ -43,6 +43,24 @@ def test_coverage_of_each_zone_for_six_months_with_status_badges(ars_client, zon
     assert '<svg class="coverage-chart"' in html and 'role="img"' in html
     assert "Total par mois (toutes zones)" in html
     assert date_format(first_of_next_month(), "F Y").capitalize() in html
+    # On a phone, the months as a list: the figures in words and a horizontal bar (percent of the largest figure,
+    # here the target of 8: booked days stacked completed, confirmed, requested over the target's track).
+    month = re.search(
+        rf"<li class=\"coverage-bars__month\">\s*<p[^>]*><strong>{date_format(first_of_next_month(), 'F Y').capitalize()}"
+        r"</strong>.*?</li>",
+        html,
+        flags=re.S,
+    ).group(0)
+    assert "Insuffisant" in month
+    assert "Réservés : 4,5 sur un objectif de 8" in month
+    assert "Effectués : 0 · confirmés : 3,5 · demandés : 1" in month
+    bars = re.findall(r'<rect class="bar-(\w+)" x="([\d.]+)" y="\d+" width="([\d.]+)"', month)
+    assert bars == [
+        ("target", "0", "100.0"),
+        ("completed", "0.0", "0.0"),
+        ("confirmed", "0.0", "43.8"),
+        ("requested", "43.8", "12.5"),
+    ]
 
 
 def test_a_zone_at_its_target_is_marked_reached(ars_client, zone, site):
