@@ -140,7 +140,31 @@ class DemoReport:
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, e-mail, detail)
     password: str = DEMO_PASSWORD
     totp_secret: str = ""
-    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # keyed by the plural noun
+
+    def summary(self) -> str:
+        """« 1 médecin, 12 créneaux… »: each count with its noun in the right number, or « rien de nouveau »."""
+        parts = [
+            f"{count} {SINGULAR.get(what, what) if count == 1 else what}"
+            for what, count in self.created.items()
+            if count
+        ]
+        return ", ".join(parts) or "rien de nouveau"
+
+
+# The singular of each noun the report counts (French plurals are not a suffix rule: « créneau » → « créneaux »).
+SINGULAR = {
+    "comptes": "compte",
+    "médecins": "médecin",
+    "créneaux": "créneau",
+    "créneaux passés": "créneau passé",
+    "réservations passées": "réservation passée",
+    "réservations à venir": "réservation à venir",
+    "plannings proposés pour le mois prochain": "planning proposé pour le mois prochain",
+    "lignes de zonage (démo)": "ligne de zonage (démo)",
+    "référents installation": "référent installation",
+    "demandes d'installation": "demande d'installation",
+}
 
 
 @dataclass
@@ -692,7 +716,7 @@ class Demo:
             return
         month = (self.today.replace(day=1) + timedelta(days=32)).replace(day=1)
         propose_plan(region=self.region, month=month, by=self.ars, time_limit=PLAN_SECONDS)
-        self.report.created["planning proposé pour le mois prochain"] += 1  # one at most
+        self.report.created["plannings proposés pour le mois prochain"] += 1  # one at most
 
     # --- billing ---------------------------------------------------------------------------------------------
 

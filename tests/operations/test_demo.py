@@ -206,3 +206,16 @@ def test_seed_demo_is_refused_where_mail_would_really_go_out(reference, settings
     with pytest.raises(CommandError, match="Données de démonstration refusées"):
         call_command("seed_demo")
     assert not Doctor.objects.exists()
+
+
+def test_the_report_counts_each_noun_in_its_number():
+    """« 1 demandes d'installation » was printed at the end of `make run`: one of a kind reads in the singular."""
+    from operations.demo import DemoReport
+
+    report = DemoReport()
+    assert report.summary() == "rien de nouveau"
+    report.created["demandes d'installation"] += 1
+    report.created["créneaux"] += 12
+    report.created["médecins"] += 0
+    report.created["créneaux passés"] += 1
+    assert report.summary() == "1 demande d'installation, 12 créneaux, 1 créneau passé"

@@ -22,8 +22,7 @@ class Command(BaseCommand):
                 "configuré (les messages de la démonstration s'adressent aussi aux vrais CDOM et CPAM)."
             )
         report = seed_demo(on_step=lambda message: self.stdout.write(message))
-        created = ", ".join(f"{count} {what}" for what, count in report.created.items() if count)
-        self.stdout.write(self.style.SUCCESS(f"Données de démonstration prêtes ({created or 'rien de nouveau'})."))
+        self.stdout.write(self.style.SUCCESS(f"Données de démonstration prêtes ({report.summary()})."))
         self.stdout.write("")
         self.stdout.write(f"Comptes de démonstration — mot de passe commun : {report.password}")
         width = max(len(role) for role, _, _ in report.logins)
