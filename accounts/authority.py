@@ -30,12 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.db import connections, router
 from django.db.models import Model, Q, QuerySet, Value
 
 from core.errors import NotAllowed
@@ -103,22 +104,42 @@ def scope_of(user) -> Scope:
     return scope
 
 
+_MEMBERSHIP_SOURCES = {  # kind: (model, the id column read)
+    "region": ("sites.ArsMembership", "region_id"),
+    "site": ("sites.SiteMembership", "site_id"),
+    "cpam": ("billing.CpamMembership", "cpam_id"),
+    "doctor": ("missions.Doctor", "pk"),
+}
+_SOMEONE = -(2**62)  # a user id no one has: where it lands in the compiled query, each person's id goes
+
+
+def _memberships_union(user_id: int) -> QuerySet:
+    kinds = [
+        apps.get_model(label).objects.filter(user_id=user_id).order_by().values_list(Value(kind), column)
+        for kind, (label, column) in _MEMBERSHIP_SOURCES.items()
+    ]
+    first, *others = kinds
+    return first.union(*others, all=True)
+
+
+@lru_cache(maxsize=4)
+def _memberships_statement(alias: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The UNION ALL of `_memberships`, compiled by the ORM once per process and database: every request asks it,
+    and building four querysets and their union cost more CPU than PostgreSQL spends answering (issue #20)."""
+    sql, params = _memberships_union(_SOMEONE).query.get_compiler(using=alias).as_sql()
+    return sql, tuple(params)
+
+
 def _memberships(user_id: int) -> dict[str, list[int]]:
     """Every membership of a person in one query: (kind, id) rows of a UNION ALL."""
-    sources = {  # kind: (model, the id column read)
-        "region": ("sites.ArsMembership", "region_id"),
-        "site": ("sites.SiteMembership", "site_id"),
-        "cpam": ("billing.CpamMembership", "cpam_id"),
-        "doctor": ("missions.Doctor", "pk"),
-    }
-    kinds = {
-        kind: apps.get_model(label).objects.filter(user_id=user_id).order_by().values_list(Value(kind), column)
-        for kind, (label, column) in sources.items()
-    }
-    first, *others = kinds.values()
-    held: dict[str, list[int]] = {kind: [] for kind in kinds}
-    for kind, pk in first.union(*others, all=True):
-        held[kind].append(pk)
+    alias = router.db_for_read(apps.get_model("sites.ArsMembership"))
+    connection = connections[alias]
+    sql, params = _memberships_statement(alias, connection.vendor)
+    held: dict[str, list[int]] = {kind: [] for kind in _MEMBERSHIP_SOURCES}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id if type(p) is int and p == _SOMEONE else p for p in params])
+        for kind, pk in cursor.fetchall():
+            held[kind].append(pk)
     return held
 
 

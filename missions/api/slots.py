@@ -1,8 +1,11 @@
 """Slots: the catalogue a volunteer searches (every signed-in person), publishing and closing (host site, ARS)."""
 
+import re
 from typing import TYPE_CHECKING, TypedDict
 
+from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -10,11 +13,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.authority import visible
+from accounts.authority import scope_of, visible
 from accounts.person import signed_in
 from api.errors import conflict
+from api.pagination import ApiPagination
 from api.permissions import IsSiteMemberOrArsStaff
 from missions import services
+from missions.api import slot_search
 from missions.api.shared import ReasonSerializer
 from missions.filters import SlotFilter
 from missions.queries import slots_with_remaining
@@ -23,6 +28,10 @@ from sites.services import publish_slot
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+
+# A page number the one-statement search takes: a plain positive integer (`last`, `2.0` … go the generic way).
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 class Listed(TypedDict):
@@ -95,6 +104,11 @@ def slots_for_api(qs: QuerySet) -> QuerySet:
     return slots_with_remaining(qs).annotate(site_name=F("site__name"))
 
 
+def listed_slots(qs: QuerySet) -> QuerySet:
+    """The slot list's rows (before its filters): what SlotSerializer reads, by date."""
+    return slots_for_api(qs).order_by("date", "pk")
+
+
 def _slot_with_remaining(pk: int) -> Slot:
     return slots_for_api(Slot.objects.filter(pk=pk)).get()
 
@@ -108,7 +122,39 @@ class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = SlotFilter
 
     def get_queryset(self) -> QuerySet:
-        return slots_for_api(visible(self.request.user, Slot)).order_by("date", "pk")
+        return listed_slots(visible(self.request.user, Slot))
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """The search in one statement compiled once per shape (missions/api/slot_search.py); DRF's generic list
+        answers what that path does not take (`page=last`, a page past the end, an unusual shape)."""
+        searched = self._searched(request)
+        return searched if searched is not None else super().list(request, *args, **kwargs)
+
+    def _searched(self, request: Request) -> Response | None:
+        pagination = self.paginator
+        if not isinstance(pagination, ApiPagination):
+            return None
+        number = request.query_params.get(pagination.page_query_param) or "1"
+        if not _PAGE_NUMBER.fullmatch(number):
+            return None
+        form = slot_search.filter_form()(request.query_params)
+        if not form.is_valid():
+            raise translate_validation(form.errors)
+        found = slot_search.statement_for(scope_of(request.user), form.cleaned_data, listed_slots=listed_slots)
+        if found is None:
+            return None
+        statement, params = found
+        size, page_number = pagination.get_page_size(request), int(number)
+        if not size:
+            return None
+        rows = slot_search.page(statement, params, offset=(page_number - 1) * size, limit=size)
+        if not rows and page_number > 1:
+            return None  # past the last page: DRF's own « page non valide »
+        counted: Paginator = Paginator([], size)
+        counted.count = rows[0][-1] if rows else 0  # the window's total, not a COUNT query
+        pagination.request = request
+        pagination.page = Page(rows, page_number, counted)
+        return pagination.get_paginated_response([slot_search.slot_answer(row) for row in rows])
 
     def get_permissions(self):
         if self.action in ("create", "close"):

@@ -374,3 +374,21 @@ def test_the_scope_is_read_once_per_user_object(a, django_assert_num_queries):
     forget_scope(user)
     with django_assert_num_queries(1):
         scope_of(user)
+
+
+@pytest.mark.django_db
+def test_the_memberships_query_compiled_once_binds_each_person(doctor, site, zone, django_assert_num_queries):
+    """`_memberships` runs a UNION compiled once per process (issue #20): each person still reads their own."""
+    from accounts.authority import _memberships
+    from tests import factories as fac
+
+    region = zone.department.region
+    many = fac.SiteMembershipFactory(site=site).user
+    fac.ArsMembershipFactory(user=many, region=region)
+    cpam = fac.CpamFactory(department=doctor.practice_department)
+    fac.CpamMembershipFactory(user=many, cpam=cpam)
+    nobody = fac.UserFactory()
+    with django_assert_num_queries(3):
+        assert _memberships(many.pk) == {"region": [region.pk], "site": [site.pk], "cpam": [cpam.pk], "doctor": []}
+        assert _memberships(doctor.user_id) == {"region": [], "site": [], "cpam": [], "doctor": [doctor.pk]}
+        assert _memberships(nobody.pk) == {"region": [], "site": [], "cpam": [], "doctor": []}
