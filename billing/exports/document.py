@@ -348,6 +348,14 @@ def write_statement_pdf(statement: Statement, out: IO[bytes], progress: Progress
     canv.setTitle(f"Relevé {statement.reference}")
     canv.setAuthor("Agence régionale de santé")
     canv.setSubject(f"Forfaits des médecins volontaires — {statement.cpam.name}")
+    try:
+        _write(statement, canv, styles, progress)
+    finally:  # a worker process builds many files: the texts of this one are not kept
+        _operator.cache_clear()
+        _width.cache_clear()
+
+
+def _write(statement: Statement, canv: _NumberedCanvas, styles, progress: Progress | None) -> None:
     writer = _Writer(canv)
     for flowable in _header(statement, styles):
         writer.flowable(flowable)
