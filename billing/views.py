@@ -171,7 +171,7 @@ def statement_export_state(request: HttpRequest, pk: int, fmt: str) -> JsonRespo
 
 @require_GET
 @cpam_space
-def statement_export_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def statement_export_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse | FileResponse:
     """The prepared file, if it shows the statement as it stands now; otherwise back to its page."""
     statement = _visible_statement(request, pk)
     export = background.current_export(statement, fmt)
