@@ -24,6 +24,12 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def current_rss_mb() -> float:
     import psutil
 
@@ -132,9 +138,11 @@ def export_job(fmt: str, stmt) -> dict:
         rows_total=stmt.line_count,
     )
     before = current_rss_mb()
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     outcome = background.run_export(job.pk)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
     job.refresh_from_db()
     size = job.size
     if job.file:
@@ -146,6 +154,7 @@ def export_job(fmt: str, stmt) -> dict:
         "seconds": round(seconds, 2),
         "bytes": size,
         "rows_done": job.rows_done,
+        "cpu_seconds": round(cpu, 2),  # of this process (the job's own CPU: less sensitive to a busy machine)
         "rss_before_mb": round(before, 1),
         "peak_rss_mb": round(rss_mb(), 1),
     }

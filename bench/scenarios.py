@@ -766,7 +766,8 @@ class Bench:
                     ok=ok,
                     db_limit=f"COPY {copy_seconds:.2f} s" if fmt == "csv" else "",
                     ratio=round(out["seconds"] / copy_seconds, 1) if fmt == "csv" and copy_seconds else None,
-                    note=f"{out['bytes'] / 1e6:.1f} MB; RSS before the export {out['rss_before_mb']} MB",
+                    note=f"{out['bytes'] / 1e6:.1f} MB; RSS before the export {out['rss_before_mb']} MB"
+                    + (f"; {out['cpu_seconds']} s of CPU" if "cpu_seconds" in out else ""),
                     load=load_average(),
                     extra=out,
                 )

@@ -143,13 +143,7 @@ def _drop_older(export: StatementExport) -> None:
         content_key=export.content_key
     )
     for old in older:
-        delete_file(old)
-        old.delete()
-
-
-def delete_file(export: StatementExport) -> None:
-    if export.file:
-        export.file.storage.delete(export.file.name)
+        old.delete()  # its file goes with it (billing.receivers.delete_export_file)
 
 
 def run_export(export_id: int) -> str:

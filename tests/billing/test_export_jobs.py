@@ -260,3 +260,15 @@ def test_two_clicks_at_once_start_one_job(draft, ars_staff, cpam_agent, queued):
     assert len(set(jobs)) == 1 and len(jobs) == len(people)
     assert StatementExport.objects.filter(statement=issued, format="pdf").count() == 1
     assert queued == jobs[:1]  # queued once, by the click that created it
+
+
+@pytest.mark.django_db
+def test_a_deleted_draft_takes_its_files_with_it(draft, ars_staff, queued, django_capture_on_commit_callbacks):
+    export = ask(draft, "pdf", ars_staff, django_capture_on_commit_callbacks)
+    background.run_export(export.pk)
+    export.refresh_from_db()
+    storage, name = export.file.storage, export.file.name
+    assert storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.delete()  # what generation does to a draft left with nothing to state
+    assert not StatementExport.objects.exists() and not storage.exists(name)
