@@ -128,8 +128,6 @@ def enqueue(export_id: int) -> None:
         build_statement_export.apply_async(
             args=[export_id], retry=True, retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
         )
-    except (OperationalError, InterfaceError):
-        raise
     except Exception:  # noqa: BLE001 - a broker outage must not fail the request: the person is told to retry
         logger.warning("Statement export %s could not be queued.", export_id, exc_info=True)
         StatementExport.objects.filter(pk=export_id, status=Status.PENDING).update(

@@ -272,3 +272,22 @@ def test_a_deleted_draft_takes_its_files_with_it(draft, ars_staff, queued, djang
     with django_capture_on_commit_callbacks(execute=True):
         draft.delete()  # what generation does to a draft left with nothing to state
     assert not StatementExport.objects.exists() and not storage.exists(name)
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_is_said_in_french_and_the_click_can_be_repeated(
+    draft, ars_staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    from billing.tasks import build_statement_export
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(build_statement_export, "apply_async", down)
+    export = ask(draft, "pdf", ars_staff, django_capture_on_commit_callbacks)
+    export.refresh_from_db()
+    assert (export.status, export.error) == (FAILED, background.UNAVAILABLE_MESSAGE)
+    monkeypatch.undo()  # the broker is back (no broker here: the task runs in-process)
+    ask(draft, "pdf", ars_staff, django_capture_on_commit_callbacks)
+    export.refresh_from_db()
+    assert export.status == READY
