@@ -49,4 +49,10 @@ def test_the_progress_bar_follows_the_job_then_offers_the_file(page: Page, live_
     with page.expect_download() as download:
         download_link.click()
     assert download.value.suggested_filename == f"releve-cpam-{statement.reference}.pdf"
+
+    # The statement's page now offers the PDF at once, and still « Préparer » for the XLSX.
+    page.get_by_role("link", name="Retour au relevé").click()
+    expect(page.get_by_role("link", name="Télécharger le fichier PDF")).to_be_visible()
+    expect(page.get_by_role("button", name="Préparer le fichier Excel (XLSX)")).to_be_visible()
+    shoot("cpam-statement-files")
     assert problems == []
