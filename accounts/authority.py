@@ -321,6 +321,11 @@ def _statement_line(scope: Scope) -> list[Q]:
     return [Q(statement__in=visible_by_scope(scope, "billing.Statement").values("pk"))] if scope.authenticated else []
 
 
+def _statement_export(scope: Scope) -> list[Q]:
+    """A statement's prepared XLSX or PDF: whoever sees the statement (billing.exports.background)."""
+    return [Q(statement__in=visible_by_scope(scope, "billing.Statement").values("pk"))] if scope.authenticated else []
+
+
 def _message(scope: Scope) -> list[Q]:
     """ARS staff see the messages sent to the people and bodies of their region: its doctors, site members, CPAM
     and CDOM addresses and its own staff. Nobody else reads the outbox."""
@@ -408,6 +413,7 @@ VISIBILITY: dict[str, _Rule] = {
     "billing.cpam": _cpam,
     "billing.statement": _statement,
     "billing.statementline": _statement_line,
+    "billing.statementexport": _statement_export,
     "notifications.message": _message,
     "planning.plan": _plan,
     "planning.planline": _plan_line,
@@ -610,6 +616,7 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
     "statement.generate": _ars,  # obj: the Cpam
     "statement.issue": _ars,
     "statement.mark_paid": _cpam_agent_or_ars,
+    "statement.export": _cpam_agent_or_ars,  # prepare its XLSX or PDF (billing.exports.background)
     # monthly plans (planning.Plan, planning.PlanLine)
     "plan.propose": _ars_of_region,  # obj: the Region
     "plan.review": _ars,  # obj: the Plan or a PlanLine (visible: of one's region) — remove, swap, send, discard

@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from api.auth import ObtainTokenView
-from billing.api import StatementViewSet
+from billing.api import StatementExportViewSet, StatementViewSet
 from config.security import API_DOCS_CSP_UPDATE
 from installation.api import ZonageViewSet
 from missions.api import AvailabilityViewSet, BookingViewSet, CoverageViewSet, DoctorViewSet, SlotViewSet
@@ -28,6 +28,7 @@ router.register("bookings", BookingViewSet, basename="booking")
 router.register("availability", AvailabilityViewSet, basename="availability")
 router.register("coverage", CoverageViewSet, basename="coverage")
 router.register("statements", StatementViewSet, basename="statement")
+router.register("statement-exports", StatementExportViewSet, basename="statement-export")
 router.register("plans", PlanViewSet, basename="plan")
 router.register("zonage", ZonageViewSet, basename="zonage")
 

@@ -37,6 +37,8 @@ def bench_env(port: int | None = None) -> dict[str, str]:
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         SITE_URL=f"http://127.0.0.1:{port or 8000}",
         LOG_LEVEL="WARNING",
+        # The statements' prepared XLSX and PDF (billing.exports.background): the export jobs remove theirs.
+        MEDIA_ROOT=str(RESULTS_DIR / "media"),
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -2,7 +2,7 @@
 
     python -m bench.jobs session EMAIL            → a logged-in session key (with the second factor passed)
     python -m bench.jobs statement CPAM_ID MONTH  → generate that CPAM-month's statement from scratch, timed
-    python -m bench.jobs export FORMAT STMT_ID    → build the CSV (streamed), XLSX or PDF of a statement, timed
+    python -m bench.jobs export FORMAT STMT_ID    → build the CSV (streamed), or run the XLSX or PDF job, timed
     python -m bench.jobs export-sql STMT_ID       → the SQL of the CSV export's query (for COPY beside it)
     python -m bench.jobs booking-sql DOCTOR SLOT  → the SQL statements of one booking transaction, rolled back
     python -m bench.jobs directory-file PATH N    → write a synthetic RPPS extraction of N lines (bench.directory)
@@ -22,6 +22,12 @@ from datetime import date, timedelta
 def rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def current_rss_mb() -> float:
@@ -63,6 +69,11 @@ def statement(cpam_id: int, month: str) -> dict:
     # From scratch: a draft of this CPAM-month (from an earlier run) is dropped first, untimed.
     with connection.cursor() as cursor:
         cursor.execute(
+            "DELETE FROM billing_statementexport WHERE statement_id IN "
+            "(SELECT id FROM billing_statement WHERE cpam_id = %s AND month = %s AND status = 'draft')",
+            [cpam_id, first],
+        )
+        cursor.execute(
             "DELETE FROM billing_statementline WHERE statement_id IN "
             "(SELECT id FROM billing_statement WHERE cpam_id = %s AND month = %s AND status = 'draft')",
             [cpam_id, first],
@@ -86,28 +97,64 @@ def statement(cpam_id: int, month: str) -> dict:
 
 
 def export(fmt: str, statement_id: int) -> dict:
-    from billing.exports import csv_rows, statement_pdf, statement_xlsx
+    """The CSV as the streamed response builds it; the XLSX and PDF as the background job does (its claim, the file
+    built with its progress recorded, stored under MEDIA_ROOT, the job marked ready): `run_export`, in this process."""
+    from billing.exports import csv_rows
     from billing.models import Statement
 
-    stmt = Statement.objects.select_related("cpam__department").get(pk=statement_id)
+    stmt = Statement.objects.select_related("cpam__department__region").get(pk=statement_id)
+    if fmt in ("xlsx", "pdf"):
+        return export_job(fmt, stmt)
+    if fmt != "csv":
+        raise SystemExit(f"unknown format {fmt}")
     before = current_rss_mb()
     started = time.perf_counter()  # no tracemalloc here: it slows allocation-heavy code several times
     size = 0
-    if fmt == "csv":
-        for chunk in csv_rows(stmt):  # what the streamed response sends, encoded as it does
-            size += len(chunk.encode("utf-8"))
-    elif fmt == "xlsx":
-        fh = statement_xlsx(stmt)
-        fh.seek(0, 2)
-        size = fh.tell()
-    elif fmt == "pdf":
-        size = len(statement_pdf(stmt))
-    else:
-        raise SystemExit(f"unknown format {fmt}")
+    for chunk in csv_rows(stmt):  # what the streamed response sends, encoded as it does
+        size += len(chunk.encode("utf-8"))
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
         "bytes": size,
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(rss_mb(), 1),
+    }
+
+
+def export_job(fmt: str, stmt) -> dict:
+    """One export job of `stmt` in `fmt`, timed from its claim to its file stored; the job and file are then
+    removed (a run leaves nothing behind; the next run builds the file again)."""
+    from django.utils import timezone
+
+    from billing.exports import background
+    from billing.models import StatementExport
+
+    StatementExport.objects.filter(statement=stmt, format=fmt).delete()
+    job = StatementExport.objects.create(
+        statement=stmt,
+        format=fmt,
+        content_key=background.content_key(stmt),
+        requested_at=timezone.now(),
+        rows_total=stmt.line_count,
+    )
+    before = current_rss_mb()
+    cpu_before = cpu_seconds()
+    started = time.perf_counter()
+    outcome = background.run_export(job.pk)
+    seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
+    job.refresh_from_db()
+    size = job.size
+    if job.file:
+        job.file.storage.delete(job.file.name)
+    job.delete()
+    if outcome != "ready":
+        raise SystemExit(f"export job {fmt}: {outcome} ({job.error})")
+    return {
+        "seconds": round(seconds, 2),
+        "bytes": size,
+        "rows_done": job.rows_done,
+        "cpu_seconds": round(cpu, 2),  # of this process (the job's own CPU: less sensitive to a busy machine)
         "rss_before_mb": round(before, 1),
         "peak_rss_mb": round(rss_mb(), 1),
     }

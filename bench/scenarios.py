@@ -759,7 +759,13 @@ class Bench:
         if not statement_id:
             return rows
         copy_seconds, copy_bytes = self.copy_export(statement_id)
-        for fmt, target, limit in (("csv", "< 3 s, < 200 MB", 3), ("xlsx", "timed", None), ("pdf", "timed", None)):
+        # (format, target, seconds, MB): the CSV is streamed in the request; the XLSX and PDF are background jobs
+        # (issue #20: the PDF < 20 s and < 300 MB; the XLSX has no target of its own, it is timed).
+        for fmt, target, limit, memory in (
+            ("csv", "< 3 s, < 200 MB", 3, 200),
+            ("xlsx", "timed", None, None),
+            ("pdf", "< 20 s, < 300 MB", 20, 300),
+        ):
             try:
                 out = run_json(["bench.jobs", "export", fmt, str(statement_id)], timeout=self.job_timeout)
             except subprocess.TimeoutExpired:
@@ -769,17 +775,19 @@ class Bench:
             except RuntimeError as exc:
                 rows.append(Row(name=f"export {fmt.upper()}", ok=False, note=str(exc)[-300:], load=load_average()))
                 continue
-            ok = (out["seconds"] < limit and out["peak_rss_mb"] < 200) if limit else None
+            ok = (out["seconds"] < limit and out["peak_rss_mb"] < memory) if limit and memory else None
+            where = "in process" if fmt == "csv" else "background job, in its process"
             rows.append(
                 Row(
-                    name=f"export {fmt.upper()} ({gen['lines']} lines), in process",
+                    name=f"export {fmt.upper()} ({gen['lines']} lines), {where}",
                     seconds=out["seconds"],
                     peak_mb=out["peak_rss_mb"],
                     target=target,
                     ok=ok,
                     db_limit=f"COPY {copy_seconds:.2f} s" if fmt == "csv" else "",
                     ratio=round(out["seconds"] / copy_seconds, 1) if fmt == "csv" and copy_seconds else None,
-                    note=f"{out['bytes'] / 1e6:.1f} MB; RSS before the export {out['rss_before_mb']} MB",
+                    note=f"{out['bytes'] / 1e6:.1f} MB; RSS before the export {out['rss_before_mb']} MB"
+                    + (f"; {out['cpu_seconds']} s of CPU" if "cpu_seconds" in out else ""),
                     load=load_average(),
                     extra=out,
                 )

@@ -13,11 +13,12 @@ from typing import TypedDict
 
 from django import forms
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -25,17 +26,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.audit import record_bulk_read
-from accounts.authority import cpam_ids, is_ars_staff
+from accounts.authority import cpam_ids, is_ars_staff, visible
 from accounts.person import signed_in
 from api.errors import conflict
 from api.filters import IdFilter
 from api.permissions import IsArsStaff
 from billing import services
-from billing.exports.responses import XLSX_TYPE, csv_response, pdf_response, xlsx_response
+from billing.exports import background
+from billing.exports.responses import XLSX_TYPE, csv_response
 from billing.lines import FIELDS as LINE_FIELDS
 from billing.lines import READING_ORDER
-from billing.models import Statement, StatementLine
+from billing.models import Statement, StatementExport, StatementLine
 from billing.queries import statement_doctor_totals, statements_visible_to
+from core.errors import Code, RuleViolation
 
 MONTH_HELP = "Mois au format AAAA-MM, par exemple 2025-10."
 
@@ -188,6 +191,53 @@ class GenerationResultSerializer(serializers.Serializer):
     already_issued = StatementSerializer(many=True, help_text="Relevés déjà émis pour ce mois, laissés tels quels.")
 
 
+class StatementExportSerializer(serializers.ModelSerializer):
+    """La préparation, en arrière-plan, du fichier XLSX ou PDF d'un relevé : son état, sa progression, puis le
+    fichier (`file`) quand il est prêt. Le fichier est gardé tant que le relevé ne change pas."""
+
+    percent = serializers.IntegerField(read_only=True, help_text="Progression, de 0 à 100.")
+    current = serializers.SerializerMethodField(
+        help_text="Le fichier montre-t-il le relevé tel qu'il est ? Sinon, redemandez le fichier au relevé."
+    )
+    url = serializers.SerializerMethodField(help_text="Adresse de cette préparation (à interroger jusqu'à `ready`).")
+    file = serializers.SerializerMethodField(help_text="Adresse du fichier, quand il est prêt.")
+
+    class Meta:
+        model = StatementExport
+        fields = [
+            "id",
+            "statement",
+            "format",
+            "status",
+            "rows_done",
+            "rows_total",
+            "percent",
+            "error",
+            "size",
+            "requested_at",
+            "finished_at",
+            "current",
+            "url",
+            "file",
+        ]
+        read_only_fields = fields
+
+    def get_current(self, export: StatementExport) -> bool:
+        return background.is_current(export)
+
+    def _absolute(self, link: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(link) if request else link
+
+    def get_url(self, export: StatementExport) -> str:
+        return self._absolute(reverse("api:statement-export-detail", args=[export.pk]))
+
+    def get_file(self, export: StatementExport) -> str | None:
+        if export.status != StatementExport.Status.READY:
+            return None
+        return self._absolute(reverse("api:statement-export-file", args=[export.pk]))
+
+
 # --- file renderers --------------------------------------------------------------------------------------------
 
 
@@ -220,6 +270,25 @@ def _file_schema(media_type: str, what: str):
     )
 
 
+def _prepared_file_schema(media_type: str, what: str):
+    return extend_schema(
+        summary=f"Préparer puis télécharger le relevé en {what}",
+        description=(
+            f"Le fichier {what} d'un grand relevé se prépare en arrière-plan. Si le fichier du relevé tel qu'il est "
+            "est prêt, la réponse est le fichier (200). Sinon la préparation est lancée (ou rejointe : deux "
+            "demandes n'en lancent qu'une) et la réponse est 202, avec l'état de la préparation et son adresse "
+            "(en-tête `Location`) : interrogez-la (ou redemandez cette adresse) jusqu'à l'état `ready`, puis "
+            "téléchargez `file`. Le fichier est gardé tant que le relevé ne change pas."
+        ),
+        responses={
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=f"Le fichier {what}, prêt."),
+            (202, "application/json"): OpenApiResponse(
+                StatementExportSerializer, description="Préparation en cours : son état et son adresse."
+            ),
+        },
+    )
+
+
 # --- viewset ---------------------------------------------------------------------------------------------------
 
 
@@ -233,6 +302,8 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_queryset(self) -> QuerySet:
         qs = statements_visible_to(self.request.user).order_by("-month", "cpam__department__code", "pk")
+        if self.action in ("xlsx", "pdf"):
+            qs = qs.select_related("cpam__department__region")
         if self.action == "retrieve":
             lines = StatementLine.objects.order_by(*READING_ORDER)
             qs = qs.prefetch_related(Prefetch("lines", queryset=lines, to_attr="ordered_lines"))
@@ -295,18 +366,67 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def csv(self, request: Request, pk: str | None = None):
         return self._export(request, csv_response)
 
-    @_file_schema(XLSX_TYPE, "XLSX")
+    @_prepared_file_schema(XLSX_TYPE, "XLSX")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XlsxRenderer])
     def xlsx(self, request: Request, pk: str | None = None):
-        return self._export(request, xlsx_response)
+        return self._prepared(request, StatementExport.Format.XLSX)
 
-    @_file_schema("application/pdf", "PDF")
+    @_prepared_file_schema("application/pdf", "PDF")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
     def pdf(self, request: Request, pk: str | None = None):
-        return self._export(request, pdf_response)
+        return self._prepared(request, StatementExport.Format.PDF)
+
+    def _prepared(self, request: Request, fmt: str):
+        """The file if it is ready for the statement as it stands; otherwise 202 and where to follow the job."""
+        statement = self.get_object()
+        export = background.request_export(statement, fmt, by=signed_in(request))
+        export.refresh_from_db()  # without a broker (embedded mode) the job ran as the request committed
+        if export.status == StatementExport.Status.READY:
+            return _file_response(request, export, statement)
+        data = StatementExportSerializer(export, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"], "Retry-After": "2"})
 
     def _export(self, request: Request, render_file):
         statement = self.get_object()
         response = render_file(statement)
         record_bulk_read(request, object_type="billing.statementline", count=statement.line_count)
         return response
+
+
+def _file_response(request: Request, export: StatementExport, statement: Statement) -> FileResponse:
+    response = FileResponse(
+        export.file.open("rb"), as_attachment=True, filename=background.filename(statement, export.format)
+    )
+    record_bulk_read(request, object_type="billing.statementline", count=statement.line_count)
+    return response
+
+
+@extend_schema_view(retrieve=extend_schema(summary="Suivre la préparation d'un fichier XLSX ou PDF de relevé"))
+class StatementExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The jobs preparing a statement's XLSX or PDF (billing.exports.background): whoever sees the statement
+    follows its jobs (accounts/authority.py), and downloads the file while it shows the statement as it stands."""
+
+    serializer_class = StatementExportSerializer
+    permission_classes = [IsCpamAgentOrArsStaff]
+
+    def get_queryset(self) -> QuerySet:
+        return visible(self.request.user, StatementExport).select_related("statement__cpam__department__region")
+
+    @extend_schema(
+        summary="Télécharger le fichier préparé",
+        description="Le fichier, s'il est prêt et montre le relevé tel qu'il est ; sinon 409.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="Le fichier."),
+            409: conflict("export_not_ready", "export_outdated"),
+        },
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XlsxRenderer, PdfRenderer])
+    def file(self, request: Request, pk: str | None = None):
+        export = self.get_object()
+        if export.status != StatementExport.Status.READY:
+            raise RuleViolation(Code.EXPORT_NOT_READY, "Le fichier n'est pas encore prêt : réessayez dans un instant.")
+        if not background.is_current(export):
+            raise RuleViolation(
+                Code.EXPORT_OUTDATED, "Le relevé a changé depuis la préparation de ce fichier : redemandez le fichier."
+            )
+        return _file_response(request, export, export.statement)

@@ -328,3 +328,82 @@ class StatementLine(models.Model):
 
     def _statement_is_draft(self) -> bool:
         return Statement.objects.filter(pk=self.statement_id, status=StatementStatus.DRAFT).exists()
+
+
+class StatementExportFormat(models.TextChoices):
+    XLSX = "xlsx", "Excel (XLSX)"
+    PDF = "pdf", "PDF"
+
+
+class StatementExportStatus(models.TextChoices):
+    PENDING = "pending", "En attente"
+    RUNNING = "running", "En cours"
+    READY = "ready", "Prêt"
+    FAILED = "failed", "Échec"
+
+
+def export_upload_to(export: "StatementExport", filename: str) -> str:
+    """Under MEDIA_ROOT, never served as a public URL: the download view authorises each request."""
+    return f"exports/releves/{export.statement_id}/{export.content_key[:16]}/{filename}"
+
+
+class StatementExport(models.Model):
+    """The XLSX or PDF of one statement, produced by a background job (billing.exporting), kept until the statement
+    changes. `content_key` is a digest of everything the file shows apart from its lines (status and its dates,
+    totals, the CPAM's header; lines only change when a draft is regenerated, which restamps `generated_at`): a file
+    is offered only while its key is the statement's current one (`billing.exporting.content_key`), so a stale file
+    is never served. One job per (statement, format, key), held by the database: two clicks join one job."""
+
+    Format = StatementExportFormat
+    Status = StatementExportStatus
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="exports", verbose_name="relevé")
+    format = models.CharField("format", max_length=4, choices=Format.choices)
+    content_key = models.CharField("version du contenu", max_length=64)
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows_done = models.PositiveIntegerField("lignes écrites", default=0)
+    rows_total = models.PositiveIntegerField("lignes à écrire", default=0)
+    file = models.FileField("fichier", upload_to=export_upload_to, max_length=300, blank=True)
+    size = models.PositiveBigIntegerField("taille (octets)", default=0)
+    error = models.CharField("erreur", max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="demandé par",
+    )
+    requested_at = models.DateTimeField("demandé le")
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    # Stamped with each progress step: a running job whose worker died is claimed again once it is stale.
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "export de relevé"
+        verbose_name_plural = "exports de relevé"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "format", "content_key"], name="statementexport_one_per_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=StatementExportFormat.values), name="statementexport_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=StatementExportStatus.values), name="statementexport_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(status="ready") | ~Q(file=""), name="statementexport_ready_has_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} du relevé {self.statement_id} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == StatementExportStatus.READY:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

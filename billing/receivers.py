@@ -6,9 +6,11 @@ transition enqueues nothing twice.
 
 import logging
 
+from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from billing.models import Cpam
+from billing.models import Cpam, StatementExport
 from billing.notices import DoctorValidatedCdom, DoctorValidatedCpam, FirstBookingCpam
 from billing.queries import cpam_of_department
 from missions.doctor_file import cdom_decision_url
@@ -68,3 +70,12 @@ def cpam_contacts(sender, department_ids: list[int], **kwargs) -> dict[int, Cpam
         cpam.department_id: CpamContact(name=cpam.name, phone=cpam.phone, email=cpam.email, address=cpam.address)
         for cpam in Cpam.objects.filter(department_id__in=department_ids)
     }
+
+
+@receiver(post_delete, sender=StatementExport, dispatch_uid="billing.statement_export_file")
+def delete_export_file(sender, instance: StatementExport, **kwargs) -> None:
+    """A prepared file goes with its job (a draft regenerated to nothing is deleted, and its jobs with it), once
+    the deletion is committed."""
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

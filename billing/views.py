@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -19,10 +19,11 @@ from accounts.audit import record_bulk_read
 from accounts.authority import cpam_ids, is_ars_staff, visible
 from accounts.person import signed_in
 from billing import services
-from billing.exports.responses import csv_response, pdf_response, xlsx_response
+from billing.exports import background
+from billing.exports.responses import csv_response
 from billing.forms import BillingNumberForm
 from billing.lines import READING_ORDER
-from billing.models import month_label
+from billing.models import StatementExport, month_label
 from billing.queries import (
     can_record_billing_number,
     cpams_of,
@@ -71,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_statement(request: HttpRequest, pk: int):
-    return get_object_or_404(statements_visible_to(request.user), pk=pk)
+    return get_object_or_404(statements_visible_to(request.user).select_related("cpam__department__region"), pk=pk)
 
 
 @require_GET
@@ -81,6 +82,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lines = statement.lines.order_by(*READING_ORDER)
     page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
     totals = statement_doctor_totals(statement)
+    key = background.content_key(statement)
+    exports = {e.format: e for e in StatementExport.objects.filter(statement=statement, content_key=key)}
     return render(
         request,
         "billing/statement_detail.html",
@@ -90,6 +93,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page": page,
             "doctor_totals": totals,
             "missing_numbers": sum(1 for t in totals if not t.billing_number),
+            "files": [_file_offer(statement, fmt, exports.get(fmt)) for fmt in EXPORT_FORMATS],
             "can_mark_paid": statement.status == statement.Status.ISSUED
             and can_mark_paid(signed_in(request), statement),
         },
@@ -102,16 +106,89 @@ def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return _export(request, pk, csv_response)
 
 
-@require_GET
-@cpam_space
-def statement_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    return _export(request, pk, xlsx_response)
+# --- the XLSX and PDF, prepared in the background (billing.exports.background) -----------------------------------
+
+EXPORT_FORMATS = (StatementExport.Format.XLSX, StatementExport.Format.PDF)
+EXPORT_LABELS = {StatementExport.Format.XLSX: "Excel (XLSX)", StatementExport.Format.PDF: "PDF"}
+IN_PROGRESS = (StatementExport.Status.PENDING, StatementExport.Status.RUNNING)
+
+
+def _file_offer(statement, fmt: str, export: StatementExport | None) -> dict:
+    return {"format": fmt, "label": EXPORT_LABELS[StatementExport.Format(fmt)], "export": export}
 
 
 @require_GET
 @cpam_space
-def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    return _export(request, pk, pdf_response)
+def statement_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The file of one format: « Préparer » when nobody asked for it yet, a progress bar while it is prepared
+    (updated by static/js/export-progress.js; « Actualiser » without JavaScript), « Télécharger » when ready."""
+    statement = _visible_statement(request, pk)
+    export = background.current_export(statement, fmt)
+    return render(
+        request,
+        "billing/statement_export.html",
+        {
+            "statement": statement,
+            "month_label": month_label(statement.month),
+            "offer": _file_offer(statement, fmt, export),
+            "export": export,
+            "in_progress": export is not None and export.status in IN_PROGRESS,
+        },
+    )
+
+
+@require_POST
+@cpam_space
+def statement_export_prepare(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """Start (or join) the job; a second click, or a colleague's, joins the same one."""
+    statement = _visible_statement(request, pk)
+    background.request_export(statement, fmt, by=signed_in(request))
+    return redirect("billing:statement_export", pk=statement.pk, fmt=fmt)
+
+
+@require_GET
+@cpam_space
+def statement_export_state(request: HttpRequest, pk: int, fmt: str) -> JsonResponse:
+    """The job's progress, for the progress bar (JSON)."""
+    statement = _visible_statement(request, pk)
+    export = background.current_export(statement, fmt)
+    if export is None:
+        return JsonResponse({"status": "absent", "percent": 0, "rows_done": 0, "rows_total": statement.line_count})
+    return JsonResponse(
+        {
+            "status": export.status,
+            "status_label": export.get_status_display(),
+            "percent": export.percent,
+            "rows_done": export.rows_done,
+            "rows_total": export.rows_total,
+            "error": export.error,
+            "download_url": reverse("billing:statement_export_file", args=[statement.pk, fmt])
+            if export.status == StatementExport.Status.READY
+            else None,
+        }
+    )
+
+
+@require_GET
+@cpam_space
+def statement_export_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse | FileResponse:
+    """The prepared file, if it shows the statement as it stands now; otherwise back to its page."""
+    statement = _visible_statement(request, pk)
+    export = background.current_export(statement, fmt)
+    if export is None or export.status != StatementExport.Status.READY:
+        messages.info(
+            request, "Le fichier n'est pas prêt : préparez-le d'abord (ou attendez la fin de sa préparation)."
+        )
+        return redirect("billing:statement_export", pk=statement.pk, fmt=fmt)
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:
+        StatementExport.objects.filter(pk=export.pk).update(
+            status=StatementExport.Status.FAILED, error="Le fichier préparé a disparu : préparez-le à nouveau."
+        )
+        return redirect("billing:statement_export", pk=statement.pk, fmt=fmt)
+    record_bulk_read(request, object_type="billing.statementline", count=statement.line_count)
+    return FileResponse(handle, as_attachment=True, filename=background.filename(statement, fmt))
 
 
 def _export(request: HttpRequest, pk: int, render_file: Callable) -> HttpResponse:

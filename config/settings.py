@@ -291,6 +291,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Files the application produces (the statements' XLSX and PDF, billing.exports.background): written by the Celery
+# workers, read by the web processes, so one directory both reach (a shared volume in production). Never served by
+# URL: every download goes through a view that asks accounts/authority.py. Keep it out of the reverse proxy's root.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "/fichiers-non-publics/"  # required by FileField; nothing is routed there
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

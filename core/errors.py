@@ -35,6 +35,8 @@ class Code(StrEnum):
     MONTH_NOT_OVER = "month_not_over"
     MONTH_IN_FUTURE = "month_in_future"
     NO_FLAT_RATE = "no_flat_rate"
+    EXPORT_NOT_READY = "export_not_ready"  # a statement's XLSX/PDF still being prepared
+    EXPORT_OUTDATED = "export_outdated"  # prepared before the statement changed: never served
     # the volunteer's file (issue #15)
     INSURANCE_MISSING = "insurance_missing"
     CDOM_REFUSED = "cdom_refused"

@@ -52,6 +52,12 @@ def _cache_per_worker(settings, worker_id):
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Prepared files (statements' XLSX and PDF) go to a directory of the test's own, never to var/media."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(autouse=True)
 def _relay_every_commit(settings):
     """The « relay already queued » flag lives in the cache, which outlives a test: off unless a test turns it on
     (tests/notifications/test_relay_debounce.py)."""

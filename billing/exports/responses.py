@@ -1,9 +1,9 @@
-"""HTTP responses carrying a statement's exports, shared by the CPAM web space and the API."""
+"""The CSV of a statement as a streamed HTTP response, shared by the CPAM web space and the API (the XLSX and PDF are
+prepared in the background: billing.exports.background)."""
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 
-from billing.exports.document import statement_pdf
-from billing.exports.spreadsheet import csv_rows, statement_xlsx
+from billing.exports.spreadsheet import csv_rows
 from billing.models import Statement
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,16 +19,4 @@ def csv_response(statement: Statement) -> StreamingHttpResponse:
         (chunk.encode("utf-8") for chunk in csv_rows(statement)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename(statement, "csv")}"'
-    return response
-
-
-def xlsx_response(statement: Statement) -> FileResponse:
-    return FileResponse(
-        statement_xlsx(statement), as_attachment=True, filename=filename(statement, "xlsx"), content_type=XLSX_TYPE
-    )
-
-
-def pdf_response(statement: Statement) -> HttpResponse:
-    response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename(statement, "pdf")}"'
     return response

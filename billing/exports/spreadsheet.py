@@ -170,7 +170,18 @@ def _bold(ws, value, number_format: str | None = None):
 
 
 def statement_xlsx(statement: Statement) -> IO[bytes]:
-    """The XLSX workbook in a temporary file (spooled to disk past 8 MB), positioned at its start.
+    """The XLSX workbook in a temporary file (spooled to disk past 8 MB), positioned at its start."""
+    out = SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
+    write_statement_xlsx(statement, out)
+    out.seek(0)
+    return out
+
+
+PROGRESS_EVERY = 1000  # lines between two progress reports
+
+
+def write_statement_xlsx(statement: Statement, out: IO[bytes], progress: Callable[[int], None] | None = None) -> None:
+    """Write the XLSX workbook of `statement` to `out`; `progress(lines written)` as the lines go.
 
     Sheet « Relevé »: one row per line (real numbers, € format, real dates), header frozen, a totals row.
     Sheet « Totaux par médecin »: days and amount per doctor.
@@ -182,8 +193,13 @@ def statement_xlsx(statement: Statement) -> IO[bytes]:
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.append(_header(ws, HEADERS))
     _LinesWriter(ws, statement)
-    for row in line_values(statement):
+    number = 0
+    for number, row in enumerate(line_values(statement), start=1):
         ws.append(_Line(row))
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number)
+    if progress is not None:
+        progress(number)
     totals = [None] * len(COLUMNS)
     totals[0] = _bold(ws, f"Total ({statement.line_count} ligne{plural_s(statement.line_count)})")
     totals[DAYS_COLUMN] = _bold(ws, statement.total_days, DAYS_FORMAT)
@@ -228,7 +244,4 @@ def statement_xlsx(statement: Statement) -> IO[bytes]:
         ]
     )
 
-    out = SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the caller (FileResponse) closes it
     wb.save(out)
-    out.seek(0)
-    return out

@@ -101,6 +101,15 @@ class World:
         return self._statement(SEPTEMBER_2025)
 
     @cached_property
+    def statement_export(self):
+        """The PDF of the issued statement, asked for by its ARS staff and prepared (the job run here)."""
+        from billing.exports.background import request_export, run_export
+
+        export = request_export(self.issued_statement, "pdf", by=self.users["ars_staff"])
+        run_export(export.pk)
+        return export
+
+    @cached_property
     def plan(self):
         """Next month's plan of the zone's region, proposed by its ARS staff: `doctor` for a slot of `site`."""
         day = next_month() + datetime.timedelta(days=14)
@@ -204,6 +213,10 @@ OPERATIONS = {
     "GET statements/{id}/csv": lambda w, c, p: c.get(f"/api/v1/statements/{w.issued_statement.pk}/csv/"),
     "GET statements/{id}/xlsx": lambda w, c, p: c.get(f"/api/v1/statements/{w.issued_statement.pk}/xlsx/"),
     "GET statements/{id}/pdf": lambda w, c, p: c.get(f"/api/v1/statements/{w.issued_statement.pk}/pdf/"),
+    "GET statement-exports/{id}": lambda w, c, p: c.get(f"/api/v1/statement-exports/{w.statement_export.pk}/"),
+    "GET statement-exports/{id}/file": lambda w, c, p: c.get(
+        f"/api/v1/statement-exports/{w.statement_export.pk}/file/"
+    ),
     "POST statements/generate": lambda w, c, p: (
         w.flat_rate and c.post("/api/v1/statements/generate/", {"month": "2025-10"})
     ),
@@ -256,8 +269,11 @@ MATRIX = [
     ("GET statements",                  401,  403,  403,  403,  403,  200,  200,  200,  403,  200),
     ("GET statements/{id}",             401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
     ("GET statements/{id}/csv",         401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
-    ("GET statements/{id}/xlsx",        401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
-    ("GET statements/{id}/pdf",         401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    # XLSX and PDF: 202, the job started (or joined) and where to follow it (the job runs after the commit)
+    ("GET statements/{id}/xlsx",        401,  403,  403,  403,  403,  202,  202,  404,  403,  202),
+    ("GET statements/{id}/pdf",         401,  403,  403,  403,  403,  202,  202,  404,  403,  202),
+    ("GET statement-exports/{id}",      401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("GET statement-exports/{id}/file", 401,  403,  403,  403,  403,  200,  200,  404,  403,  200),
     ("POST statements/generate",        401,  403,  403,  403,  403,  403,  200,  200,  403,  200),
     ("POST statements/{id}/issue",      401,  403,  403,  403,  403,  403,  200,  404,  403,  200),
     ("POST statements/{id}/mark-paid",  401,  403,  403,  403,  403,  200,  200,  404,  403,  200),

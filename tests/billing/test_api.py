@@ -98,20 +98,28 @@ def test_another_cpams_statement_is_a_404(cpam_agent, foreign):
     assert client.post(f"{API}{foreign.pk}/mark-paid/").status_code == 404
 
 
-def test_exports_through_the_api(cpam_agent, issued):
+def test_exports_through_the_api(cpam_agent, issued, django_capture_on_commit_callbacks):
     client = client_for(cpam_agent)
     response = client.get(f"{API}{issued.pk}/csv/", HTTP_ACCEPT="text/csv")
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
     assert sum(Decimal(r[14].replace(",", ".")) for r in rows[1:]) == issued.total_amount
 
+    # XLSX and PDF are prepared in the background: the first call starts the job (202, where to follow it); here
+    # it runs in-process once the request commits (no broker), so the next call gets the file.
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.get(f"{API}{issued.pk}/xlsx/")
+    assert started.status_code == 202 and started["Location"] == started.json()["url"]
     response = client.get(f"{API}{issued.pk}/xlsx/")
+    assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["Relevé"]
     assert Decimal(str(sheet.cell(row=sheet.max_row, column=15).value)) == issued.total_amount
 
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(f"{API}{issued.pk}/pdf/", HTTP_ACCEPT="application/pdf")
     response = client.get(f"{API}{issued.pk}/pdf/", HTTP_ACCEPT="application/pdf")
     assert response["Content-Type"] == "application/pdf"
-    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text().replace("\xa0", " ")
+    text = PdfReader(io.BytesIO(b"".join(response.streaming_content))).pages[0].extract_text().replace("\xa0", " ")
     assert "300,00 €" in text
 
 

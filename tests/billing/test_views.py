@@ -84,8 +84,9 @@ def test_statement_page_lines_totals_and_query_budget(agent_client, issued, doct
     assert doctor.rpps in page and "07/10/2025" in page and "08/10/2025" in page
     assert "300,00" in page
     assert "Marquer payé" in page
-    for name in ("statement_csv", "statement_xlsx", "statement_pdf"):
-        assert url(name, issued.pk) in page
+    assert url("statement_csv", issued.pk) in page
+    for fmt in ("xlsx", "pdf"):  # prepared in the background: a « Préparer » button until the file is ready
+        assert url("statement_export_prepare", issued.pk, fmt) in page
 
 
 def test_another_cpams_statement_is_a_404_everywhere(agent_client, foreign):
@@ -96,19 +97,28 @@ def test_another_cpams_statement_is_a_404_everywhere(agent_client, foreign):
     assert foreign.status == Statement.Status.ISSUED
 
 
-def test_downloads(agent_client, issued):
+def test_downloads(agent_client, issued, django_capture_on_commit_callbacks):
     response = agent_client.get(url("statement_csv", issued.pk))
     assert response.status_code == 200 and response.streaming
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 1 + issued.line_count
 
-    response = agent_client.get(url("statement_xlsx", issued.pk))
+    # XLSX and PDF: « Préparer » (the job runs in-process here: no broker), then « Télécharger ».
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(url("statement_export_prepare", issued.pk, "xlsx"))
+    assert response["Location"] == url("statement_export", issued.pk, "xlsx")
+    response = agent_client.get(response["Location"])
+    assert url("statement_export_file", issued.pk, "xlsx") in response.content.decode()
+    response = agent_client.get(url("statement_export_file", issued.pk, "xlsx"))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["Relevé"]
     assert sheet.max_row == 1 + issued.line_count + 1  # header, lines, totals
 
-    response = agent_client.get(url("statement_pdf", issued.pk))
-    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(url("statement_export_prepare", issued.pk, "pdf"))
+    response = agent_client.get(url("statement_export_file", issued.pk, "pdf"))
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert f"releve-cpam-{issued.reference}.pdf" in response["Content-Disposition"]
 
 

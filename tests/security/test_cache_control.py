@@ -25,8 +25,15 @@ def issued(doctor, cpam, attested_day, ars_staff):  # noqa: F811 (fixtures impor
     return issue_statement(generate_statement(cpam, OCTOBER, by=ars_staff), by=ars_staff)
 
 
-def test_the_cpam_space_and_its_exports_are_never_stored(client, cpam_agent, issued):
+def test_the_cpam_space_and_its_exports_are_never_stored(
+    client, cpam_agent, issued, django_capture_on_commit_callbacks
+):
     client.force_login(cpam_agent)
+    with django_capture_on_commit_callbacks(execute=True):  # the XLSX is prepared (in-process: no broker)
+        client.post(reverse("billing:statement_export_prepare", args=[issued.pk, "xlsx"]))
+    response = client.get(reverse("billing:statement_export_file", args=[issued.pk, "xlsx"]))
+    b"".join(response.streaming_content)
+    assert_no_store(response, "statement_export_file")
     assert_no_store(client.get("/cpam/"), "/cpam/")
     for name in ("statement_detail", "statement_csv", "statement_xlsx", "statement_pdf"):
         url = reverse(f"billing:{name}", args=[issued.pk])
@@ -36,10 +43,13 @@ def test_the_cpam_space_and_its_exports_are_never_stored(client, cpam_agent, iss
         assert_no_store(response, url)
 
 
-def test_api_exports_with_a_token_are_never_stored(client, cpam_agent, issued):
+def test_api_exports_with_a_token_are_never_stored(client, cpam_agent, issued, django_capture_on_commit_callbacks):
     token = Token.objects.create(user=cpam_agent)
     for fmt in ("csv", "xlsx", "pdf"):
-        response = client.get(f"/api/v1/statements/{issued.pk}/{fmt}/", HTTP_AUTHORIZATION=f"Token {token.key}")
+        url = f"/api/v1/statements/{issued.pk}/{fmt}/"
+        with django_capture_on_commit_callbacks(execute=True):  # XLSX, PDF: prepared in-process (no broker)
+            client.get(url, HTTP_AUTHORIZATION=f"Token {token.key}")
+        response = client.get(url, HTTP_AUTHORIZATION=f"Token {token.key}")
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
         assert_no_store(response, fmt)

@@ -75,6 +75,12 @@ PAGES = {
     "billing:statement_csv": lambda w, c: c.get(_statement(w, "csv/")),
     "billing:statement_xlsx": lambda w, c: c.get(_statement(w, "xlsx/")),
     "billing:statement_pdf": lambda w, c: c.get(_statement(w, "pdf/")),
+    "billing:statement_export": lambda w, c: c.get(_statement(w, "pdf/")),
+    "billing:statement_export_prepare": lambda w, c: c.post(_statement(w, "pdf/preparer/")),
+    "billing:statement_export_state": lambda w, c: c.get(_statement(w, "pdf/etat/")),
+    "billing:statement_export_file": lambda w, c: c.get(
+        f"/cpam/releves/{w.statement_export.statement_id}/{w.statement_export.format}/fichier/"
+    ),
     "billing:mark_paid": lambda w, c: c.post(_statement(w, "payer/")),
     "billing:billing_numbers": lambda w, c: c.get("/cpam/numeros/"),
     "billing:record_billing_number": lambda w, c: c.post(
@@ -167,6 +173,10 @@ MATRIX = [
     ("billing:statement_csv",                  302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
     ("billing:statement_xlsx",                 302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
     ("billing:statement_pdf",                  302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("billing:statement_export",               302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("billing:statement_export_prepare",       302,  403,  403,  403,  403,  302,  302,  404,  403,  302),
+    ("billing:statement_export_state",         302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
+    ("billing:statement_export_file",          302,  403,  403,  403,  403,  200,  200,  404,  403,  200),
     ("billing:mark_paid",                      302,  403,  403,  403,  403,  302,  302,  404,  403,  302),
     ("billing:billing_numbers",                302,  403,  403,  403,  403,  200,  200,  200,  403,  200),
     ("billing:record_billing_number",          302,  403,  403,  403,  403,  302,  302,  404,  403,  302),
