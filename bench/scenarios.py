@@ -18,7 +18,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -448,18 +447,38 @@ class Bench:
 
     # booking ---------------------------------------------------------------------------------------------
 
-    def free_future_slots(self, conn: psycopg.Connection, limit: int) -> list[tuple[int, date, str, int]]:
+    def free_future_slots(self, conn: psycopg.Connection, limit: int) -> list[tuple[int, date, str, int, int]]:
         """Open slots nobody booked, from next month (the reserved doctors have bookings earlier this month)
-        to within the booking horizon."""
+        to within the booking horizon: (id, date, period, capacity, zone)."""
         start = month_end(self.today) + timedelta(days=1)
         horizon = self.today + timedelta(days=170)
         return conn.execute(
-            """SELECT s.id, s.date, s.period, s.capacity FROM sites_slot s JOIN sites_hostsite h ON h.id = s.site_id
+            """SELECT s.id, s.date, s.period, s.capacity, s.zone_id FROM sites_slot s
+                 JOIN sites_hostsite h ON h.id = s.site_id
                WHERE s.status = 'open' AND h.active AND s.date BETWEEN %s AND %s
                  AND NOT EXISTS (SELECT 1 FROM missions_booking b WHERE b.slot_id = s.id)
                ORDER BY s.id LIMIT %s""",
             [start, horizon, limit],
         ).fetchall()
+
+    def free_slots_in_zones(self, conn: psycopg.Connection, doctors: list[int]) -> dict[int, list]:
+        """The free future slots (as free_future_slots) of the zones these doctors declared, by zone: since #15
+        a doctor books only in their declared zones (zone_not_covered otherwise)."""
+        start = month_end(self.today) + timedelta(days=1)
+        horizon = self.today + timedelta(days=170)
+        rows = conn.execute(
+            """SELECT s.id, s.date, s.period, s.capacity, s.zone_id FROM sites_slot s
+                 JOIN sites_hostsite h ON h.id = s.site_id
+               WHERE s.status = 'open' AND h.active AND s.date BETWEEN %s AND %s
+                 AND s.zone_id IN (SELECT zone_id FROM missions_doctor_zones WHERE doctor_id = ANY(%s))
+                 AND NOT EXISTS (SELECT 1 FROM missions_booking b WHERE b.slot_id = s.id)
+               ORDER BY s.id""",
+            [start, horizon, doctors],
+        ).fetchall()
+        by_zone: dict[int, list] = {}
+        for row in rows:
+            by_zone.setdefault(row[4], []).append(row)
+        return by_zone
 
     def booking_marks(self, conn: psycopg.Connection) -> dict:
         return {
@@ -480,29 +499,37 @@ class Bench:
         return deleted
 
     def booking_pairs(self, conn: psycopg.Connection, doctors: list[list], wanted: int) -> list[dict]:
-        """`wanted` (doctor, slot) pairs the rules accept: distinct free slots, ≤ 2 days per doctor-month, one
-        booking per doctor and date; interleaved so that consecutive requests come from different doctors."""
-        by_month: dict[date, deque] = {}
-        for slot_id, day, period, _cap in self.free_future_slots(conn, 3 * wanted):
-            by_month.setdefault(day.replace(day=1), deque()).append(
-                (slot_id, day, 1.0 if period == "full_day" else 0.5)
-            )
-        for queue in by_month.values():
-            self.rng.shuffle(queue)
+        """`wanted` (doctor, slot) pairs the rules accept: distinct free slots in the doctor's declared zones,
+        ≤ 2 days per doctor-month, one booking per doctor and date; interleaved so that consecutive requests come
+        from different doctors."""
+        ids = [d for d, _ in doctors]
+        zones_of: dict[int, list[int]] = {}
+        for d, z in conn.execute(
+            "SELECT doctor_id, zone_id FROM missions_doctor_zones WHERE doctor_id = ANY(%s) ORDER BY doctor_id, zone_id",
+            [ids],
+        ).fetchall():
+            zones_of.setdefault(d, []).append(z)
+        free = self.free_slots_in_zones(conn, ids)
+        for rows in free.values():
+            self.rng.shuffle(rows)
+        taken: set[int] = set()
         plan: dict[int, list[int]] = {}
         total = 0
-        for d, _ in doctors:
+        for d in ids:
             plan[d] = []
-            for queue in by_month.values():
-                load, days, tries = 0.0, set(), 0
-                while queue and load < 2 and tries < 8 and total < wanted:
-                    slot_id, day, fraction = queue.popleft()
-                    if day in days or load + fraction > 2:
-                        queue.append((slot_id, day, fraction))
-                        tries += 1
+            load: dict[date, float] = {}
+            days: set[date] = set()
+            for zone in zones_of.get(d, []):
+                for slot_id, day, period, _cap, _zone in free.get(zone, []):
+                    if total >= wanted:
+                        break
+                    fraction = 1.0 if period == "full_day" else 0.5
+                    month = day.replace(day=1)
+                    if slot_id in taken or day in days or load.get(month, 0.0) + fraction > 2:
                         continue
+                    taken.add(slot_id)
                     days.add(day)
-                    load += fraction
+                    load[month] = load.get(month, 0.0) + fraction
                     plan[d].append(slot_id)
                     total += 1
         tokens = dict((d, t) for d, t in doctors)
@@ -650,6 +677,14 @@ class Bench:
             marks = self.booking_marks(conn)
             per_client = []
             racers = self.meta["racers"]
+            # Since #15 a doctor books only in the zones they declared: the racers declare the slots' zones for
+            # the race (removed afterwards), so that they race for places and not for a zone_not_covered.
+            declared = conn.execute(
+                """INSERT INTO missions_doctor_zones (doctor_id, zone_id)
+                   SELECT d, z FROM unnest(%s::bigint[]) d, unnest(%s::bigint[]) z
+                   ON CONFLICT DO NOTHING RETURNING id""",
+                [[d for d, _ in racers], sorted({s[4] for s in chosen})],
+            ).fetchall()
             for n in range(64):
                 doctor, token = racers[n % len(racers)]
                 order = slot_ids[:]
@@ -676,6 +711,7 @@ class Bench:
                 ).fetchone()[0]
             finally:
                 self.undo_bookings(conn, marks)
+                conn.execute("DELETE FROM missions_doctor_zones WHERE id = ANY(%s)", [[i for (i,) in declared]])
         codes: dict[str, int] = {}
         for item in result["bodies"] or []:
             key = str(item["status"])
