@@ -238,11 +238,10 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
             booking.replacement_name = replacement.name
             booking.replacement_rpps = replacement.rpps
             booking.derogation_requested_on = replacement.derogation_requested_on
-        set_history_user(booking, by)
         try:
             # No savepoint of its own: on a violation nothing more runs in this transaction, and the error
             # unwinds this function's atomic block (a savepoint when the caller holds a transaction).
-            booking.save()
+            locks.insert_booking(booking, getattr(by, "pk", None))
         except IntegrityError as exc:  # the partial unique index caught a concurrent booking that day
             raise RuleViolation(
                 "already_booked_that_day",
