@@ -29,7 +29,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from missions.models import Booking, Doctor
-from sites.models import Epci, HostSite, Slot, Zone
+from sites.models import Commune, Epci, HostSite, Slot, Zone
 
 _Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
@@ -46,7 +46,7 @@ class _Columns:
         self.converters: list[tuple[int, list[_Converter], Any]] = []
         for i, f in enumerate(self.fields):
             expression = f.get_col(alias)
-            found = db.ops.get_db_converters(expression) + f.get_db_converters(db)
+            found = db.ops.get_db_converters(expression) + f.get_db_converters(db)  # type: ignore[attr-defined]
             if found:
                 self.converters.append((i, found, expression))
 
@@ -90,7 +90,7 @@ def _compose(db: BaseDatabaseWrapper) -> _Statements:
     doctor, user = _Columns(Doctor, "d", db), _Columns(User, "u", db)
     slot, site, zone = _Columns(Slot, "s", db), _Columns(HostSite, "h", db), _Columns(Zone, "z", db)
     d_table, u_table = qn(Doctor._meta.db_table), qn(User._meta.db_table)
-    commune_table = qn(Doctor._meta.get_field("practice_commune").related_model._meta.db_table)
+    commune_table = qn(Commune._meta.db_table)
     epci_table = qn(Epci._meta.db_table)
     # Lock order: the doctor first (this statement), then the slot (the next one). Always.
     doctor_sql = (
@@ -123,7 +123,7 @@ def _compose(db: BaseDatabaseWrapper) -> _Statements:
         f"AND (({qn('doctor_id')} = %s AND {qn('date')} BETWEEN %s AND %s) OR {qn('slot_id')} = %s)"
     )
     booking_fields = [f for f in Booking._meta.concrete_fields if not f.primary_key]
-    history_model = Booking.history.model  # type: ignore[attr-defined]
+    history_model = Booking.history.model
     history_fields = [f for f in history_model._meta.concrete_fields if f.attname != "history_id"]
     b_table, h_table = qn(Booking._meta.db_table), qn(history_model._meta.db_table)
     insert_sql = (
