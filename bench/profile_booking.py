@@ -11,6 +11,7 @@ process and of its PostgreSQL backend (psutil on the backend's pid: run it on th
 """
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -29,8 +30,8 @@ def main(argv: list[str] | None = None) -> dict:
     from bench.environ import setup_django
 
     setup_django()
+    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
-    from django.test import Client
 
     from bench.scenarios import Bench, db
     from bench.seed import load_meta
@@ -41,14 +42,35 @@ def main(argv: list[str] | None = None) -> dict:
         bench = Bench(meta, port=0, duration=1, log=lambda line: None)
         marks = bench.booking_marks(conn)
         requests = bench.booking_pairs(conn, meta["bookers"], args.requests + args.warmup)
-        client = Client(HTTP_HOST="127.0.0.1")
+        app = WSGIHandler()  # what gunicorn calls (the bench's code may not import django.test)
 
         def post(spec: dict) -> int:
-            headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in spec["headers"].items()}
-            response = client.post(
-                spec["path"], data=json.dumps(spec["json"]), content_type="application/json", **headers
-            )
-            return response.status_code
+            body = json.dumps(spec["json"]).encode()
+            environ = {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": spec["path"],
+                "QUERY_STRING": "",
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "80",
+                "SERVER_PROTOCOL": "HTTP/1.1",
+                "HTTP_HOST": "127.0.0.1",
+                "REMOTE_ADDR": "127.0.0.1",
+                "CONTENT_TYPE": "application/json",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": io.BytesIO(body),
+                "wsgi.url_scheme": "http",
+                "wsgi.errors": sys.stderr,
+                "wsgi.multithread": False,
+                "wsgi.multiprocess": True,
+                "wsgi.run_once": False,
+                **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in spec["headers"].items()},
+            }
+            status: list[str] = []
+            response = app(environ, lambda s, headers, exc_info=None: status.append(s))
+            for _ in response:
+                pass
+            response.close()
+            return int(status[0].split()[0])
 
         statuses: dict[int, int] = {}
         profiler = None
