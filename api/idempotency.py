@@ -1,7 +1,8 @@
 """`Idempotency-Key` on creating POSTs: the same key and body replay the first response and create nothing.
 
 The key is claimed by inserting its `IdempotentRequest` row *before* the work, in the same transaction as the
-work; the unique constraint (user, scope, key) does the rest. A concurrent request with the same key blocks on
+work (`INSERT … ON CONFLICT DO NOTHING`: one statement, no savepoint); the unique constraint (user, scope, key)
+does the rest. A concurrent request with the same key blocks on
 that insert (PostgreSQL waits on the uncommitted unique key; SQLite's immediate transactions wait for the
 writer) until the first one commits, then fails it and replays the stored response. If the work fails, the
 claim rolls back with it: only a successful response is recorded, and a refused request may be retried.
@@ -12,7 +13,8 @@ import json
 from collections.abc import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
@@ -65,31 +67,55 @@ def idempotent(request: Request, *, scope: str, create: Callable[[], Response]) 
             {HEADER: [f"L'en-tête {HEADER} doit comporter de 1 à {MAX_KEY_LENGTH} caractères."]}
         )
     digest = body_hash(request.data)
+    user = signed_in(request)
     try:
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    claim = IdempotentRequest.objects.create(
-                        user=signed_in(request),
-                        scope=scope,
-                        key=key,
-                        body_hash=digest,
-                        response_status=0,
-                        response_body={},
-                    )
-            except IntegrityError:
-                claim = None
-            if claim is None:
+            claim_id = _claim(user.pk, scope=scope, key=key, digest=digest)
+            if claim_id is None:
                 return _replay(request, scope=scope, key=key, digest=digest)
             response = create()
             if not status.is_success(response.status_code):
                 raise _NotRecorded(response)
-            claim.response_status = response.status_code
-            claim.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-            claim.save(update_fields=["response_status", "response_body"])
+            _record(claim_id, response)
             return response
     except _NotRecorded as unrecorded:
         return unrecorded.response
+
+
+def _claim(user_id: int, *, scope: str, key: str, digest: str) -> int | None:
+    """Insert the key's row, or return None when (user, scope, key) already has one: one statement, no savepoint
+    (`ON CONFLICT DO NOTHING` waits for a concurrent claim of the same key to commit or roll back, as the unique
+    index did when the INSERT failed, and a conflict leaves the transaction usable)."""
+    table = IdempotentRequest._meta.db_table
+    body = IdempotentRequest._meta.get_field("response_body").get_db_prep_save({}, connection)
+    qn = connection.ops.quote_name
+    columns = ", ".join(
+        qn(c) for c in ("user_id", "scope", "key", "body_hash", "response_status", "response_body", "created_at")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(table)} ({columns}) "
+            f"VALUES (%s, %s, %s, %s, 0, %s, %s) ON CONFLICT DO NOTHING RETURNING {qn('id')}",
+            [user_id, scope, key, digest, body, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _record(claim_id: int, response: Response) -> None:
+    """The response, stored against the claimed key (in the claim's transaction)."""
+    body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+    table = IdempotentRequest._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(table)} SET {connection.ops.quote_name('response_status')} = %s, "
+            f"{connection.ops.quote_name('response_body')} = %s WHERE {connection.ops.quote_name('id')} = %s",
+            [
+                response.status_code,
+                IdempotentRequest._meta.get_field("response_body").get_db_prep_save(body, connection),
+                claim_id,
+            ],
+        )
 
 
 def _replay(request: Request, *, scope: str, key: str, digest: str) -> Response:

@@ -18,7 +18,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -448,36 +447,41 @@ class Bench:
 
     # booking ---------------------------------------------------------------------------------------------
 
-    def free_future_slots(self, conn: psycopg.Connection, limit: int) -> list[tuple[int, date, str, int]]:
+    def free_future_slots(self, conn: psycopg.Connection, limit: int) -> list[tuple[int, date, str, int, int]]:
         """Open slots nobody booked, from next month (the reserved doctors have bookings earlier this month)
-        to within the booking horizon."""
+        to within the booking horizon: (id, date, period, capacity, zone)."""
         start = month_end(self.today) + timedelta(days=1)
         horizon = self.today + timedelta(days=170)
         return conn.execute(
-            """SELECT s.id, s.date, s.period, s.capacity FROM sites_slot s JOIN sites_hostsite h ON h.id = s.site_id
+            """SELECT s.id, s.date, s.period, s.capacity, s.zone_id FROM sites_slot s
+                 JOIN sites_hostsite h ON h.id = s.site_id
                WHERE s.status = 'open' AND h.active AND s.date BETWEEN %s AND %s
                  AND NOT EXISTS (SELECT 1 FROM missions_booking b WHERE b.slot_id = s.id)
                ORDER BY s.id LIMIT %s""",
             [start, horizon, limit],
         ).fetchall()
 
-    def declare_zones(self, conn: psycopg.Connection, pairs: list[tuple[int, int]]) -> None:
-        """Since #15 a doctor books only in the zones they declared: the load's doctors declare, for the time of
-        the scenario, the zones of the slots they are about to book (`undo_bookings` removes them again)."""
-        with conn.transaction():
-            conn.execute(
-                """INSERT INTO missions_doctor_zones (doctor_id, zone_id)
-                   SELECT p.doctor_id, h.zone_id
-                     FROM unnest(%s::bigint[], %s::bigint[]) AS p(doctor_id, slot_id)
-                     JOIN sites_slot s ON s.id = p.slot_id JOIN sites_hostsite h ON h.id = s.site_id
-                   ON CONFLICT DO NOTHING""",
-                [[d for d, _ in pairs], [s for _, s in pairs]],
-            )
-        conn.execute("ANALYZE missions_doctor_zones")
+    def free_slots_in_zones(self, conn: psycopg.Connection, doctors: list[int]) -> dict[int, list]:
+        """The free future slots (as free_future_slots) of the zones these doctors declared, by zone: since #15
+        a doctor books only in their declared zones (zone_not_covered otherwise)."""
+        start = month_end(self.today) + timedelta(days=1)
+        horizon = self.today + timedelta(days=170)
+        rows = conn.execute(
+            """SELECT s.id, s.date, s.period, s.capacity, s.zone_id FROM sites_slot s
+                 JOIN sites_hostsite h ON h.id = s.site_id
+               WHERE s.status = 'open' AND h.active AND s.date BETWEEN %s AND %s
+                 AND s.zone_id IN (SELECT zone_id FROM missions_doctor_zones WHERE doctor_id = ANY(%s))
+                 AND NOT EXISTS (SELECT 1 FROM missions_booking b WHERE b.slot_id = s.id)
+               ORDER BY s.id""",
+            [start, horizon, doctors],
+        ).fetchall()
+        by_zone: dict[int, list] = {}
+        for row in rows:
+            by_zone.setdefault(row[4], []).append(row)
+        return by_zone
 
     def booking_marks(self, conn: psycopg.Connection) -> dict:
         return {
-            "doctor_zone": conn.execute("SELECT coalesce(max(id), 0) FROM missions_doctor_zones").fetchone()[0],
             "booking": conn.execute("SELECT coalesce(max(id), 0) FROM missions_booking").fetchone()[0],
             "message": conn.execute("SELECT coalesce(max(id), 0) FROM notifications_message").fetchone()[0],
             "idem": conn.execute("SELECT coalesce(max(id), 0) FROM missions_idempotentrequest").fetchone()[0],
@@ -491,35 +495,41 @@ class Bench:
             deleted = conn.execute("DELETE FROM missions_booking WHERE id > %s", [marks["booking"]]).rowcount
             conn.execute("DELETE FROM notifications_message WHERE id > %s", [marks["message"]])
             conn.execute("DELETE FROM missions_idempotentrequest WHERE id > %s", [marks["idem"]])
-            if "doctor_zone" in marks:
-                conn.execute("DELETE FROM missions_doctor_zones WHERE id > %s", [marks["doctor_zone"]])
         conn.execute("VACUUM ANALYZE missions_booking")
         return deleted
 
     def booking_pairs(self, conn: psycopg.Connection, doctors: list[list], wanted: int) -> list[dict]:
-        """`wanted` (doctor, slot) pairs the rules accept: distinct free slots, ≤ 2 days per doctor-month, one
-        booking per doctor and date; interleaved so that consecutive requests come from different doctors."""
-        by_month: dict[date, deque] = {}
-        for slot_id, day, period, _cap in self.free_future_slots(conn, 3 * wanted):
-            by_month.setdefault(day.replace(day=1), deque()).append(
-                (slot_id, day, 1.0 if period == "full_day" else 0.5)
-            )
-        for queue in by_month.values():
-            self.rng.shuffle(queue)
+        """`wanted` (doctor, slot) pairs the rules accept: distinct free slots in the doctor's declared zones,
+        ≤ 2 days per doctor-month, one booking per doctor and date; interleaved so that consecutive requests come
+        from different doctors."""
+        ids = [d for d, _ in doctors]
+        zones_of: dict[int, list[int]] = {}
+        for d, z in conn.execute(
+            "SELECT doctor_id, zone_id FROM missions_doctor_zones WHERE doctor_id = ANY(%s) ORDER BY doctor_id, zone_id",
+            [ids],
+        ).fetchall():
+            zones_of.setdefault(d, []).append(z)
+        free = self.free_slots_in_zones(conn, ids)
+        for rows in free.values():
+            self.rng.shuffle(rows)
+        taken: set[int] = set()
         plan: dict[int, list[int]] = {}
         total = 0
-        for d, _ in doctors:
+        for d in ids:
             plan[d] = []
-            for queue in by_month.values():
-                load, days, tries = 0.0, set(), 0
-                while queue and load < 2 and tries < 8 and total < wanted:
-                    slot_id, day, fraction = queue.popleft()
-                    if day in days or load + fraction > 2:
-                        queue.append((slot_id, day, fraction))
-                        tries += 1
+            load: dict[date, float] = {}
+            days: set[date] = set()
+            for zone in zones_of.get(d, []):
+                for slot_id, day, period, _cap, _zone in free.get(zone, []):
+                    if total >= wanted:
+                        break
+                    fraction = 1.0 if period == "full_day" else 0.5
+                    month = day.replace(day=1)
+                    if slot_id in taken or day in days or load.get(month, 0.0) + fraction > 2:
                         continue
+                    taken.add(slot_id)
                     days.add(day)
-                    load += fraction
+                    load[month] = load.get(month, 0.0) + fraction
                     plan[d].append(slot_id)
                     total += 1
         tokens = dict((d, t) for d, t in doctors)
@@ -529,7 +539,6 @@ class Bench:
             for d, slots in plan.items():
                 if k < len(slots):
                     pairs.append((d, slots[k]))
-        self.declare_zones(conn, pairs)
         return [
             {
                 "method": "POST",
@@ -551,7 +560,13 @@ class Bench:
             wanted = int((self.duration + 2) * 400)  # more than 400 bookings/s would run out: the run stops
             requests = self.booking_pairs(conn, self.meta["bookers"], wanted)
             self.log(f"  {len(requests)} (doctor, slot) pairs planned")
+            # Each worker's first bookings import and connect what only a booking needs (the broker's client for
+            # the outbox relay, the cache's Redis client, the message templates): about a second of CPU per worker,
+            # which at a low rate weighed more than the booking itself in the CPU column. A short run first, not
+            # counted, so that the CPU per booking is the steady state's (#20).
+            warm, requests = requests[:96], requests[96:]
             try:
+                self.load({"concurrency": 32, "duration": 30, "shared": warm, "max_requests": len(warm)})
                 result, peak = self.load(
                     {
                         "concurrency": 32,
@@ -565,12 +580,21 @@ class Bench:
                 made = self.undo_bookings(conn, marks)
         self.log(f"  {made} bookings written and removed; pgbench …")
         pg = self.pgbench()
-        ok = bool(result["throughput"] >= 150 and (result["p95_ms"] or 1e9) < 200)
+        # Issue #20: ≥ 150 bookings/s at 32 clients, p95 < 250 ms, ≤ 10 ms of CPU a booking (web + PostgreSQL),
+        # and at least 0.15 of pgbench running the same transaction.
+        cpu = (result.get("app_cpu_ms") or 1e9) + (result.get("db_cpu_ms") or 1e9)
+        ratio = result["throughput"] / pg["tps"] if pg.get("tps") else None
+        ok = bool(
+            result["throughput"] >= 150
+            and (result["p95_ms"] or 1e9) < 250
+            and cpu <= 10
+            and (ratio is None or ratio >= 0.15)
+        )
         row = self.http_row(
             "booking POST /api/v1/bookings/, 32 clients, distinct slots",
             result,
             peak,
-            "≥ 150 bookings/s, p95 < 200 ms",
+            "≥ 150/s, p95 < 250 ms, ≤ 10 ms CPU, ≥ 0.15 pgbench",
             ok,
             db_limit=f"pgbench {pg['tps']:.0f} tx/s (p̄ {pg['latency_ms']:.1f} ms)"
             if pg.get("tps")
@@ -666,9 +690,16 @@ class Bench:
             slot_ids = [s[0] for s in chosen]
             capacity = sum(s[3] for s in chosen)
             marks = self.booking_marks(conn)
-            racers = self.meta["racers"]
-            self.declare_zones(conn, [(d, s) for d, _ in racers for s in slot_ids])
             per_client = []
+            racers = self.meta["racers"]
+            # Since #15 a doctor books only in the zones they declared: the racers declare the slots' zones for
+            # the race (removed afterwards), so that they race for places and not for a zone_not_covered.
+            declared = conn.execute(
+                """INSERT INTO missions_doctor_zones (doctor_id, zone_id)
+                   SELECT d, z FROM unnest(%s::bigint[]) d, unnest(%s::bigint[]) z
+                   ON CONFLICT DO NOTHING RETURNING id""",
+                [[d for d, _ in racers], sorted({s[4] for s in chosen})],
+            ).fetchall()
             for n in range(64):
                 doctor, token = racers[n % len(racers)]
                 order = slot_ids[:]
@@ -695,6 +726,7 @@ class Bench:
                 ).fetchone()[0]
             finally:
                 self.undo_bookings(conn, marks)
+                conn.execute("DELETE FROM missions_doctor_zones WHERE id = ANY(%s)", [[i for (i,) in declared]])
         codes: dict[str, int] = {}
         for item in result["bodies"] or []:
             key = str(item["status"])

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from directory.check import check as rpps_check
 from missions.models import Booking, Doctor
@@ -35,10 +36,24 @@ def ars_recipients(region_id: int) -> list[str]:
 
 
 def site_recipients(site) -> list[str]:
-    emails = list(site.memberships.filter(user__is_active=True).values_list("user__email", flat=True))
+    """The site's active members and its contact address. Every booking asks: one statement written once (#20)."""
+    emails = [email for (email,) in _site_member_emails(site.pk)]
     if site.contact_email:
         emails.append(site.contact_email)
     return emails
+
+
+def _site_member_emails(site_id: int) -> list[tuple[str]]:
+    qn = connection.ops.quote_name
+    membership, user = SiteMembership._meta, get_user_model()._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.{qn('email')} FROM {qn(membership.db_table)} m "
+            f"JOIN {qn(user.db_table)} u ON u.{qn('id')} = m.{qn('user_id')} "
+            f"WHERE m.{qn('site_id')} = %s AND u.{qn('is_active')}",
+            [site_id],
+        )
+        return cursor.fetchall()
 
 
 def _region_of(booking: Booking) -> int:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.authority import is_ars_staff, require
@@ -23,6 +23,7 @@ from accounts.notices import AccountExists
 from core.errors import Code, NotAllowed, RuleViolation
 from core.history import set_history_user
 from directory.check import check as rpps_check
+from missions import locks
 from missions.doctor_file import ask_cdom
 from missions.lifecycles import BOOKING, DOCTOR, REVIEW
 from missions.models import Availability, Booking, Doctor, SlotOffer
@@ -187,23 +188,6 @@ def month_days_booked(doctor_id: int, day: date) -> Decimal:
     return total or Decimal("0")
 
 
-def _booking_load(doctor_id: int, slot: Slot) -> tuple[bool, Decimal, int]:
-    """In one query: has the doctor an active booking on the slot's date (R3), how many days in its month (R1),
-    how many places of the slot are taken (R2). Read under the doctor and slot locks."""
-    first, last = month_bounds(slot.date)
-    in_month = Q(doctor_id=doctor_id, date__range=(first, last))
-    counts = (
-        Booking.objects.filter(status__in=ACTIVE)
-        .filter(in_month | Q(slot_id=slot.pk))
-        .aggregate(
-            that_day=Count("pk", filter=Q(doctor_id=doctor_id, date=slot.date)),
-            month_days=Sum("day_fraction", filter=in_month),
-            taken=Count("pk", filter=Q(slot_id=slot.pk)),
-        )
-    )
-    return counts["that_day"] > 0, counts["month_days"] or Decimal("0"), counts["taken"]
-
-
 def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement | None = None) -> Booking:
     """A doctor asks for a slot (R1–R4, the zone rule, R10's flag). Returns the booking in `requested`.
 
@@ -216,21 +200,9 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
         require(by, "doctor.review", doctor, message)
         require(by, "slot.book_for", slot, message)
     with transaction.atomic():
-        # Lock order: doctor, then slot. Always.
-        doctor = (
-            Doctor.objects.select_for_update(of=("self",))
-            .select_related("user", "practice_commune__epci")
-            .get(pk=doctor.pk)
-        )
-        slot = (
-            Slot.objects.select_for_update(of=("self",))
-            .select_related("site", "zone")
-            # The zone rule's fact, read in the same query: a change of the doctor's zones locks the doctor first.
-            .annotate(
-                covered=Exists(Doctor.zones.through.objects.filter(doctor_id=doctor.pk, zone_id=OuterRef("zone_id")))
-            )
-            .get(pk=slot.pk)
-        )
+        # Lock order: doctor, then slot. Always. (missions.locks: the same reads, their SQL composed once.)
+        doctor, doctor_epci_siren = locks.lock_doctor(doctor.pk)
+        slot, covered = locks.lock_slot(slot.pk, doctor.pk)
         if doctor.status != Doctor.Status.VALIDATED:
             raise RuleViolation(
                 "doctor_not_validated",
@@ -240,8 +212,8 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
             raise RuleViolation("slot_closed", "Ce créneau a été fermé par le lieu d'accueil.")
         check_booking_date(slot.date, timezone.localdate())
         check_replacement(doctor.replacement_declared, replacement, doctor_rpps=doctor.rpps, today=timezone.localdate())
-        check_zone_covered(slot.covered, slot.zone, acting_doctor=doctor.user_id == getattr(by, "pk", None))
-        booked_that_day, month_days, taken = _booking_load(doctor.pk, slot)
+        check_zone_covered(covered, slot.zone, acting_doctor=doctor.user_id == getattr(by, "pk", None))
+        booked_that_day, month_days, taken = locks.booking_load(doctor.pk, slot.pk, slot.date, month_bounds(slot.date))
         if booked_that_day:
             raise RuleViolation(
                 "already_booked_that_day",
@@ -251,7 +223,6 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
         check_monthly_cap(month_days, fraction, slot.date)
         if taken >= slot.capacity:
             raise RuleViolation("slot_full", "Ce créneau est complet : toutes ses places sont déjà réservées.")
-        epci = doctor.practice_commune.epci
         booking = Booking(
             doctor=doctor,
             slot=slot,
@@ -261,17 +232,16 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
             day_fraction=fraction,
             status=Booking.Status.REQUESTED,
             requested_by=by,
-            in_own_zone=bool(epci and epci.siren == slot.zone.siren),
+            in_own_zone=bool(doctor_epci_siren and doctor_epci_siren == slot.zone.siren),
         )
         if replacement is not None:
             booking.replacement_name = replacement.name
             booking.replacement_rpps = replacement.rpps
             booking.derogation_requested_on = replacement.derogation_requested_on
-        set_history_user(booking, by)
         try:
             # No savepoint of its own: on a violation nothing more runs in this transaction, and the error
             # unwinds this function's atomic block (a savepoint when the caller holds a transaction).
-            booking.save()
+            locks.insert_booking(booking, getattr(by, "pk", None))
         except IntegrityError as exc:  # the partial unique index caught a concurrent booking that day
             raise RuleViolation(
                 "already_booked_that_day",

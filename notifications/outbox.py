@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from config.site_url import site_url
 from notifications.models import Message
@@ -67,22 +68,32 @@ def enqueue(
     if not recipients:
         return 0
     subject, text, html = render(kind, context)
-    Message.objects.bulk_create(
-        [
-            Message(
-                kind=kind,
-                recipient=recipient,
-                subject=subject,
-                body_text=text,
-                body_html=html,
-                dedup_key=keys[recipient],
-            )
-            for recipient in recipients
-        ],
-        ignore_conflicts=True,  # a concurrent transaction may have used a key since the SELECT: it wins
-    )
+    _insert(kind, subject, text, html, [(recipient, keys[recipient]) for recipient in recipients])
     _relay_after_commit()
     return len(recipients)
+
+
+_COLUMNS = ("kind", "recipient", "subject", "body_text", "body_html", "dedup_key", "status", "attempts", "last_error")
+
+
+def _insert(kind: str, subject: str, text: str, html: str, rows: list[tuple[str, str]]) -> None:
+    """One INSERT of the messages, a key already used skipped (a concurrent transaction may have used it since the
+    SELECT: it wins). What `bulk_create(ignore_conflicts=True)` sent, without composing it through the ORM on every
+    booking (#20's profile: a tenth of the booking's CPU went to the outbox's two statements)."""
+    connection = transaction.get_connection()
+    qn = connection.ops.quote_name
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    columns = ", ".join(qn(c) for c in (*_COLUMNS, "created_at"))
+    one = "(" + ", ".join(["%s"] * (len(_COLUMNS) + 1)) + ")"
+    params: list[Any] = []
+    for recipient, key in rows:
+        params += [kind, recipient, subject, text, html, key, Message.Status.PENDING.value, 0, "", now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(Message._meta.db_table)} ({columns}) VALUES {', '.join([one] * len(rows))} "
+            "ON CONFLICT DO NOTHING",
+            params,
+        )
 
 
 class _RelayAsked:

@@ -14,13 +14,12 @@
 \set d random(:dmin, :dmax)
 \set s random(:smin, :smax)
 BEGIN;
--- The Idempotency-Key claim (api.idempotency), in a savepoint of its own.
-SAVEPOINT claim;
-INSERT INTO missions_idempotentrequest (user_id, key, scope, body_hash, response_status, response_body, created_at)
-SELECT d.user_id, 'pgbench-' || md5(random()::text), 'bookings.create', md5(:s::text), 0, '{}'::jsonb, now()
+-- The Idempotency-Key claim (api.idempotency): one INSERT … ON CONFLICT DO NOTHING, no savepoint (since #20).
+INSERT INTO missions_idempotentrequest (user_id, scope, key, body_hash, response_status, response_body, created_at)
+SELECT d.user_id, 'bookings.create', 'pgbench-' || md5(random()::text), md5(:s::text), 0, '{}'::jsonb, now()
   FROM missions_doctor d WHERE d.id = :d
+ON CONFLICT DO NOTHING
 RETURNING id AS cid \gset
-RELEASE SAVEPOINT claim;
 -- The service's own atomic block (a savepoint inside the request's transaction).
 SAVEPOINT book;
 -- Lock order: the doctor row, then the slot row (with what the service reads alongside).
@@ -47,19 +46,24 @@ SELECT count(id) FILTER (WHERE doctor_id = :d AND date = :sdate::date) AS that_d
   FROM missions_booking
  WHERE status IN ('requested', 'confirmed', 'completed')
    AND ((doctor_id = :d AND date BETWEEN :mfirst::date AND :mlast::date) OR slot_id = :s);
-INSERT INTO missions_booking (doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_own_zone,
-                              requested_at, requested_by_id, reason, late_cancellation, correction_reason)
-SELECT :d::bigint, :s::bigint, :szone::bigint, :sdate::date, :speriod::text, CASE WHEN :speriod::text = 'full_day' THEN 1 ELSE 0.5 END, 'cancelled',
-       false, now(), u.id, 'pgbench', false, ''
-  FROM missions_doctor d JOIN accounts_user u ON u.id = d.user_id WHERE d.id = :d
-RETURNING id AS bid \gset
--- The audit trail (django-simple-history) writes one row per change.
+-- The booking and its history row (django-simple-history's columns), one statement since #20.
+WITH b AS (
+  INSERT INTO missions_booking (doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_own_zone,
+                                requested_at, requested_by_id, reason, late_cancellation, correction_reason,
+                                replacement_name, replacement_rpps)
+  SELECT :d::bigint, :s::bigint, :szone::bigint, :sdate::date, :speriod::text,
+         CASE WHEN :speriod::text = 'full_day' THEN 1 ELSE 0.5 END, 'cancelled', false, now(), u.id, 'pgbench',
+         false, '', '', ''
+    FROM missions_doctor d JOIN accounts_user u ON u.id = d.user_id WHERE d.id = :d
+  RETURNING *)
 INSERT INTO missions_historicalbooking (id, doctor_id, slot_id, zone_id, date, period, day_fraction, status,
-       in_own_zone, requested_at, requested_by_id, reason, late_cancellation, correction_reason,
-       history_date, history_type, history_user_id)
+       in_own_zone, requested_at, requested_by_id, reason, late_cancellation, correction_reason, replacement_name,
+       replacement_rpps, history_date, history_change_reason, history_type, history_user_id)
 SELECT id, doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_own_zone, requested_at,
-       requested_by_id, reason, late_cancellation, correction_reason, now(), '+', requested_by_id
-  FROM missions_booking WHERE id = :bid;
+       requested_by_id, reason, late_cancellation, correction_reason, replacement_name, replacement_rpps, now(), NULL,
+       '+', requested_by_id
+  FROM b
+RETURNING id AS bid \gset
 -- The outbox: who to tell at the site, then one message per recipient.
 SELECT u.email FROM sites_sitemembership m JOIN accounts_user u ON u.id = m.user_id
  WHERE m.site_id = :ssite AND u.is_active;

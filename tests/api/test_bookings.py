@@ -258,12 +258,13 @@ def test_two_identical_requests_at_once_create_one_booking(doctor, slot):
 
 @pytest.mark.django_db
 def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, on_postgres, django_assert_num_queries):
-    """One booking with its Idempotency-Key: the token, the doctor, the claim, the two locks, one count of the
-    three rules, the booking and its history, the site's recipients, the message, the recorded response, and
-    the savepoints (here the request's own transaction is a savepoint too, inside the test's)."""
+    """One booking with its Idempotency-Key: the token, the doctor, the claim (one INSERT … ON CONFLICT, no
+    savepoint of its own since #20), the two locks, one count of the three rules, the booking and its history (one
+    statement on PostgreSQL since #20), the site's recipients, the message, the recorded response, and the
+    savepoints (here the request's own transaction is a savepoint too, inside the test's)."""
     client = client_for(doctor.user)
     # A new read or write shows here before it shows in the benchmark.
-    with django_assert_num_queries(17) as captured:
+    with django_assert_num_queries(14 if on_postgres else 15) as captured:
         response = client.post(URL, {"slot": slot.pk}, HTTP_IDEMPOTENCY_KEY="budget-1")
 
     assert response.status_code == 201, response.content
@@ -281,3 +282,33 @@ def test_an_unknown_slot_leaves_no_idempotency_record(doctor):
     assert response.status_code == 400
     assert "987654" in response.json()["slot"][0]
     assert not IdempotentRequest.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reader", ["doctor", "site_member", "ars_staff"])
+def test_the_created_booking_written_out_says_what_the_serializer_says(reader, doctor, slot, request):
+    """POST answers with missions.api.bookings.created_booking_data instead of building BookingSerializer (#20):
+    both must say the same, to each reader (a site member reads the remplaçant's fields empty)."""
+    from datetime import timedelta
+
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from missions.api.bookings import BookingSerializer, created_booking_data
+
+    booking = f.BookingFactory(
+        doctor=doctor,
+        slot=slot,
+        status=Booking.Status.CANCELLED,
+        reason="Empêchement",
+        late_cancellation=True,
+        replacement_name="Dr Remplaçante",
+        replacement_rpps="10003456789",
+        derogation_requested_on=slot.date - timedelta(days=20),
+    )
+    booking = Booking.objects.select_related("slot__site", "doctor").get(pk=booking.pk)
+    user = request.getfixturevalue(reader)
+    http = APIRequestFactory().get("/")
+    force_authenticate(http, user=user)
+    http.user = user
+
+    assert created_booking_data(booking, user) == dict(BookingSerializer(booking, context={"request": http}).data)

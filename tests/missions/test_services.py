@@ -166,6 +166,20 @@ def test_booking_records_who_and_when(doctor, site, site_member, ars_staff):
     ]
 
 
+def test_the_booking_history_row_is_the_one_simple_history_writes(doctor, site):
+    """book_slot writes the booking and its history row by SQL composed once (missions.locks, #20): the row holds
+    every field of the booking as stored, « + », the person acting, and no change reason, as `save()` wrote it."""
+    before = timezone.now()
+    booking = book(doctor, f.SlotFactory(site=site, date=in_days(10)))
+    stored = Booking.objects.get(pk=booking.pk)
+    row = stored.history.get()
+    assert (row.history_type, row.history_user, row.history_change_reason) == ("+", doctor.user, None)
+    assert before <= row.history_date <= timezone.now()
+    for field in Booking._meta.concrete_fields:
+        assert getattr(row, field.attname) == getattr(stored, field.attname), field.name
+        assert getattr(booking, field.attname) == getattr(stored, field.attname), field.name
+
+
 def test_ars_staff_may_book_for_a_doctor(doctor, site, ars_staff):
     booking = services.book_slot(doctor=doctor, slot=f.SlotFactory(site=site, date=in_days(10)), by=ars_staff)
     assert booking.doctor == doctor and booking.requested_by == ars_staff
