@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.authority import scope_of
+from accounts.authority import doctor_id, scope_of
 from accounts.person import signed_in
 from api.errors import conflict
 from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -16,7 +16,7 @@ from api.permissions import IsBookingParty, IsDoctor, IsSiteMemberOrArsStaff
 from missions import services
 from missions.api.shared import ReasonSerializer, audited
 from missions.filters import BookingFilter
-from missions.models import Booking
+from missions.models import Booking, Doctor
 from missions.queries import bookings_visible_to
 from missions.rules import Replacement
 from sites.models import Slot
@@ -199,9 +199,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         slot_id = serializer.validated_data["slot"]
         person = signed_in(request)
+        # Only the ids are read: book_slot reads the doctor again under its lock.
+        doctor = Doctor(pk=doctor_id(person), user_id=person.pk)
         try:
             booking = services.book_slot(
-                doctor=person.doctor, slot=Slot(pk=slot_id), by=person, replacement=serializer.replacement()
+                doctor=doctor, slot=Slot(pk=slot_id), by=person, replacement=serializer.replacement()
             )
         except Slot.DoesNotExist:
             raise serializer.unknown_slot(slot_id) from None
