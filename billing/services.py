@@ -27,9 +27,9 @@ from billing.lifecycles import ARS_OF_THE_REGION_ONLY, STATEMENT
 from billing.lines import SNAPSHOT
 from billing.models import Cpam, Statement, StatementLine, StatementStatus, month_label
 from billing.notices import BillingNumberRecorded
-from billing.queries import cpam_of_department, payer_department_lookup
+from billing.queries import cpam_of_department, payer_cpam_for, payer_department_lookup
 from billing.rates import RateTable, amount_for
-from core.errors import NotAllowed, RuleViolation
+from core.errors import Code, NotAllowed, RuleViolation
 from core.history import set_history_user
 from missions.lifecycles import BILLING_NUMBER
 from missions.models import Booking, Doctor
@@ -382,6 +382,53 @@ def generate_statements(month: date, *, by: User | None = None) -> GenerationRes
         if statement is not None:
             result.statements.append(statement)
     return result
+
+
+# --- corrections of attestations (missions.services.correct_attestation, through billing.receivers) -------------
+
+
+def lock_for_correction(booking: Booking, *, by_site: bool) -> Cpam | None:
+    """Before an attestation is corrected: lock the paying CPAM's row (the lock generation and issue take first,
+    so the three serialise), then refuse a host site's correction of a day already on an issued statement.
+
+    Returns the CPAM locked (None when its department has no CPAM on file: no statement can state the day)."""
+    cpam = payer_cpam_for(booking)
+    if cpam is not None:
+        Cpam.objects.select_for_update().filter(pk=cpam.pk).values_list("pk", flat=True).first()
+    if by_site:
+        stated = (
+            StatementLine.objects.filter(booking_id=booking.pk)
+            .exclude(statement__status=StatementStatus.DRAFT)
+            .select_related("statement__cpam__department")
+            .order_by("sequence")
+            .first()
+        )
+        if stated is not None:
+            raise RuleViolation(
+                Code.ATTESTATION_STATED,
+                f"Cette journée figure déjà sur le relevé {stated.statement.reference} émis à la CPAM : "
+                "le lieu d'accueil ne peut plus corriger son attestation. Demandez la correction à l'équipe ARS "
+                "de votre région, qui l'enregistrera et l'annulera sur le prochain relevé.",
+            )
+    return cpam
+
+
+def refresh_drafts_after_correction(booking: Booking) -> list[Statement]:
+    """After an attestation is corrected: the paying CPAM's drafts from the day's month on are generated again,
+    so that a draft never states a day as it was before its correction (a day no longer owed leaves the draft,
+    a reversal of an issued line joins it, the consultations follow). Under the CPAM's lock, taken before."""
+    cpam = payer_cpam_for(booking)
+    if cpam is None:
+        return []
+    months = Statement.objects.filter(
+        cpam=cpam, status=StatementStatus.DRAFT, month__gte=booking.date.replace(day=1)
+    ).order_by("month")
+    refreshed = []
+    for month in months.values_list("month", flat=True):
+        statement = generate_statement(cpam, month)
+        if statement is not None:
+            refreshed.append(statement)
+    return refreshed
 
 
 # --- lifecycle (billing.lifecycles) -------------------------------------------------------------------------------
