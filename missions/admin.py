@@ -733,7 +733,10 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
             {"fields": ["declined_at", "declined_by", "cancelled_at", "cancelled_by", "reason", "late_cancellation"]},
         ),
         ("Attestation", {"fields": ["attested_at", "attested_by", "consultations"]}),
-        ("Correction par l'ARS", {"fields": ["corrected_at", "corrected_by", "correction_reason"]}),
+        (
+            "Correction de l'attestation (lieu d'accueil ou ARS)",
+            {"fields": ["corrected_at", "corrected_by", "correction_reason"]},
+        ),
         (
             "Remplacement au cabinet du médecin ce jour-là (dérogation CNOM)",
             {"fields": ["replacement_name", "replacement_rpps", "derogation_requested_on"]},
