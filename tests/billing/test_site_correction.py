@@ -121,3 +121,30 @@ def test_an_ars_correction_refreshes_the_later_draft_too(day, cpam, ars_staff, d
     november.refresh_from_db()
     assert sorted(november.lines.values_list("kind", "amount")) == [("line", 200), ("reversal", -200)]
     assert (november.line_count, november.total_amount) == (2, 0)
+
+
+def _state(statement) -> tuple:
+    statement.refresh_from_db()
+    lines = sorted(statement.lines.values_list("booking", "kind", "sequence", "amount", "consultations"))
+    return lines, statement.line_count, statement.total_days, statement.total_amount
+
+
+@pytest.mark.parametrize(
+    ("attended", "consultations"),
+    [(True, 4), (False, None)],
+)
+def test_the_refreshed_draft_is_what_generating_it_again_writes(
+    attended, consultations, day, doctor, attested_day, cpam, site_member, ars_staff
+):
+    """The correction refreshes the day only (a draft may hold 100,000 lines): the same result as a generation."""
+    attested_day(doctor, datetime.date(2025, 10, 16))
+    issued_day = attested_day(doctor, datetime.date(2025, 9, 18))
+    issue_statement(generate_statement(cpam, datetime.date(2025, 9, 1)), by=ars_staff)
+    draft = generate_statement(cpam, OCTOBER)
+    correct_attestation(issued_day, by=ars_staff, attended=False, consultations=None, reason="Absent.")
+    correct_attestation(day, by=site_member, attended=attended, consultations=consultations, reason="Recompté.")
+    refreshed = _state(draft)
+
+    generate_statement(cpam, OCTOBER)
+    assert _state(draft) == refreshed
+    assert ("reversal" in {kind for _, kind, *_ in refreshed[0]}) is True  # September's day, reversed in October
