@@ -716,6 +716,7 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
     list_filter = [
         "status",
         "zone__department",
+        ("corrected_at", admin.EmptyFieldListFilter),  # corrections to read (site or ARS), with their reason
         "late_cancellation",
         "in_own_zone",
         "period",

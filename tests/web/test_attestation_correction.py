@@ -99,3 +99,6 @@ def test_the_ars_reads_the_sites_correction_in_the_console(client, attested, sit
     assert site_member.get_full_name() in text or site_member.email in text
     history = text_of(client.get(f"/admin/missions/booking/{attested.pk}/history/"))
     assert "Confusion de médecin." in history
+    f.BookingFactory(doctor=attested.doctor, slot=f.SlotFactory(site=attested.slot.site, date=in_days(-9)))
+    corrected = client.get("/admin/missions/booking/", {"corrected_at__isempty": "0"})
+    assert [b.pk for b in corrected.context["cl"].result_list] == [attested.pk]
