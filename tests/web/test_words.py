@@ -2,8 +2,13 @@
 and named by its kind, a reason that ends with a full stop, one consultation. Exact French, from the real pages,
 e-mails and messages."""
 
+import datetime
+
 import pytest
 
+from billing.models import Cpam
+from billing.notices import StatementReady
+from billing.services import generate_statement
 from core.words import at_place, joined, sentence
 from demarches.fieldmap import FieldMap, convert
 from missions.models import Booking, Doctor
@@ -134,3 +139,17 @@ def test_a_name_longer_than_the_limit_is_not_cut_silently():
     assert {"field": "last_name", "champ": "demandeur", "reason": "nom de 151 caractères : 150 caractères au plus"} in (
         out.problems
     )
+
+
+def test_the_statement_ready_e_mail_counts_one_line_and_one_day(doctor, cpam_agent, flat_rate, site):
+    f.BookingFactory(
+        doctor=doctor,
+        slot=f.SlotFactory(site=site, date=datetime.date(2025, 10, 9)),
+        status=Booking.Status.COMPLETED,
+        consultations=3,
+    )
+    statement = generate_statement(Cpam.objects.get(department=doctor.practice_department), datetime.date(2025, 10, 1))
+    notice = StatementReady(statement)
+    _, body, html = render(notice.kind, notice.context())
+    assert "est prêt à vérifier : 1 ligne, 1 jour, 200,00 €." in body
+    assert "(s)" not in body + html
