@@ -101,6 +101,12 @@ class AttestationForm(forms.Form):
         return data
 
 
+def counted(done: str, count: int) -> str:
+    """« {count} créneau(x) fermé(s). » as French reads it: « 1 créneau fermé. », « 2 créneaux fermés. »."""
+    plural = count > 1
+    return done.replace("(s)", "s" if plural else "").replace("(x)", "x" if plural else "").format(count=count)
+
+
 def apply_each(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
@@ -120,7 +126,7 @@ def apply_each(
         else:
             count += 1
     if count:
-        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
+        modeladmin.message_user(request, counted(done, count), messages.SUCCESS)
 
 
 def apply_with_form(

@@ -200,7 +200,12 @@ def close(request: HttpRequest, sites: list[HostSite], slot_id: int) -> HttpResp
             messages.success(
                 request,
                 f"Créneau du {date_format(slot.date, 'j F Y')} fermé"
-                + (f" ; {cancelled} réservation(s) annulée(s), les médecins sont prévenus." if cancelled else "."),
+                + (
+                    f" ; {cancelled} réservation{pluralize(cancelled)} annulée{pluralize(cancelled)}, "
+                    f"{'les médecins sont prévenus' if cancelled > 1 else 'le médecin est prévenu'}."
+                    if cancelled
+                    else "."
+                ),
             )
             return redirect("missions:host_home")
     return _slot_page(request, sites, slot_id, close_form=form)

@@ -153,3 +153,19 @@ def test_the_statement_ready_e_mail_counts_one_line_and_one_day(doctor, cpam_age
     _, body, html = render(notice.kind, notice.context())
     assert "est prêt à vérifier : 1 ligne, 1 jour, 200,00 €." in body
     assert "(s)" not in body + html
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (1, "1 créneau fermé."),
+        (3, "3 créneaux fermés."),
+    ],
+)
+def test_the_consoles_counts_are_french(count, expected):
+    from missions.admin import counted
+
+    assert counted("{count} créneau(x) fermé(s).", count) == expected
+    assert counted("{count} dossier(s) validé(s) : le CDOM et la CPAM sont prévenus.", 1) == (
+        "1 dossier validé : le CDOM et la CPAM sont prévenus."
+    )
