@@ -549,6 +549,11 @@ def _sites_of(obj: Any) -> set[int]:
     return set()
 
 
+def _site_member(scope: Scope, obj: Model) -> bool:
+    """A member of the object's host site (not ARS staff: they have acts of their own)."""
+    return bool(scope.site_ids & _sites_of(obj))
+
+
 def _booking_party(scope: Scope, obj: Any) -> bool:
     return _ars_or_site_member(scope, obj) or obj.doctor_id == scope.doctor_id
 
@@ -609,7 +614,8 @@ ACTS: dict[str, Callable[[Scope, Model], bool]] = {
     # bookings (missions.Booking)
     "booking.respond": _ars_or_site_member,  # confirm, decline
     "booking.attest": _ars_or_site_member,
-    "booking.correct": _ars,
+    "booking.correct": _ars,  # at any time; once stated, billing reverses the day (R9)
+    "booking.site_correct": _site_member,  # its own site's attestation, until the day is on an issued statement
     "booking.cancel": _booking_party,
     # CPAM and statements (billing.Cpam, billing.Statement)
     "cpam.edit": _ars,

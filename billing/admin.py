@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -156,7 +157,7 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="toutes les lignes")
     def all_lines(self, statement: Statement) -> str:
         url = reverse("admin:billing_statementline_changelist") + f"?statement__id__exact={statement.pk}"
-        return format_html('<a href="{}">{} ligne(s)</a>', url, statement.line_count)
+        return format_html('<a href="{}">{} ligne{}</a>', url, statement.line_count, pluralize(statement.line_count))
 
     def has_add_permission(self, request) -> bool:
         return False

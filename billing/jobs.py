@@ -4,6 +4,7 @@ from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from billing.models import month_label
@@ -31,7 +32,7 @@ def run_monthly_statements(now: datetime | None = None, dry_run: bool = False) -
     with deferred_relay(), transaction.atomic() if dry_run else nullcontext():
         result = generate_statements(month)
         for statement in result.statements:
-            line = f"{statement.cpam.name} : {statement.line_count} ligne(s), {statement.total_amount} €"
+            line = f"{statement.cpam.name} : {statement.line_count} ligne{pluralize(statement.line_count)}, {statement.total_amount} €"
             enqueue_once(report, StatementReady(statement), line)
         if dry_run:
             transaction.set_rollback(True)

@@ -14,7 +14,7 @@ PostgreSQL trigger (migration 0003) let an issued statement change only `status`
 from django.utils import timezone
 
 from accounts.authority import may, require
-from billing.models import Statement, StatementStatus, month_label
+from billing.models import Cpam, Statement, StatementStatus, month_label
 from billing.notices import StatementIssued
 from core.errors import Code, NotAllowed, RuleViolation
 from core.transitions import Lifecycle, Transition, act
@@ -46,7 +46,12 @@ def _month_over(transition: Transition) -> None:
 
 
 def _lock(statement: Statement) -> Statement:
-    """The row, locked, with what the CPAM's notice reads (its CPAM and department)."""
+    """The row, locked, with what the CPAM's notice reads (its CPAM and department).
+
+    The CPAM's row first, as generation does (billing.services) and a correction of an attestation does
+    (billing.receivers): a site's correction of a day of this statement either lands before the issue (and the
+    draft it refreshed is what is issued) or waits for it and is refused (the day is then on an issued statement)."""
+    Cpam.objects.select_for_update().filter(pk=statement.cpam_id).values_list("pk", flat=True).first()
     return Statement.objects.select_for_update(of=("self",)).select_related("cpam__department").get(pk=statement.pk)
 
 

@@ -1,6 +1,6 @@
 """What billing does when missions tells it something (missions never imports billing: it sends signals).
 
-Both receivers run inside the sender's transaction and send notices (billing.notices) with dedup keys, so a retried
+Every receiver runs inside the sender's transaction and send notices (billing.notices) with dedup keys, so a retried
 transition enqueues nothing twice.
 """
 
@@ -13,10 +13,17 @@ from django.dispatch import receiver
 from billing.models import Cpam, StatementExport
 from billing.notices import DoctorValidatedCdom, DoctorValidatedCpam, FirstBookingCpam
 from billing.queries import cpam_of_department
+from billing.services import lock_for_correction, refresh_drafts_after_correction
 from missions.doctor_file import cdom_decision_url
 from missions.models import Booking, CdomStatus, Doctor
 from missions.pack import CpamContact
-from missions.signals import booking_confirmed, doctor_validated, site_cpam_contacts
+from missions.signals import (
+    attestation_corrected,
+    attestation_correction_starting,
+    booking_confirmed,
+    doctor_validated,
+    site_cpam_contacts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +86,16 @@ def delete_export_file(sender, instance: StatementExport, **kwargs) -> None:
     name, storage = instance.file.name, instance.file.storage
     if name:
         transaction.on_commit(lambda: storage.delete(name))
+
+
+@receiver(attestation_correction_starting, dispatch_uid="billing.attestation_correction_starting")
+def lock_before_correction(sender, booking: Booking, by, by_site: bool, **kwargs) -> None:
+    """The paying CPAM locked before the booking (the order generation and issue follow); a site's correction of
+    a day already on an issued statement refused."""
+    lock_for_correction(booking, by_site=by_site)
+
+
+@receiver(attestation_corrected, dispatch_uid="billing.attestation_corrected")
+def refresh_drafts(sender, booking: Booking, by, **kwargs) -> None:
+    """The drafts that state the day, generated again: what the ARS issues is the corrected day."""
+    refresh_drafts_after_correction(booking)

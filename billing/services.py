@@ -27,9 +27,9 @@ from billing.lifecycles import ARS_OF_THE_REGION_ONLY, STATEMENT
 from billing.lines import SNAPSHOT
 from billing.models import Cpam, Statement, StatementLine, StatementStatus, month_label
 from billing.notices import BillingNumberRecorded
-from billing.queries import cpam_of_department, payer_department_lookup
+from billing.queries import cpam_of_department, payer_cpam_for, payer_department_lookup
 from billing.rates import RateTable, amount_for
-from core.errors import NotAllowed, RuleViolation
+from core.errors import Code, NotAllowed, RuleViolation
 from core.history import set_history_user
 from missions.lifecycles import BILLING_NUMBER
 from missions.models import Booking, Doctor
@@ -84,7 +84,7 @@ def _drop_draft_tail(statement: Statement) -> None:
         cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT * FROM ({sql}) AS tail)", params)
 
 
-def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
+def _reversals(statement: Statement, rates: RateTable, booking_id: int | None = None) -> Iterator[dict]:
     """Reversals of this CPAM's issued lines (dated up to the month's end) that are no longer owed as stated.
 
     One query of plain values; the rate now in force comes from the loaded rates, not a subquery per line."""
@@ -99,6 +99,7 @@ def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
             | Q(rate_now__isnull=True)
             | ~Q(rate=F("rate_now"))
         )
+        .filter(**({"booking_id": booking_id} if booking_id is not None else {}))
         .order_by("pk")
         .values_list(
             "pk",
@@ -150,7 +151,7 @@ def _reversals(statement: Statement, rates: RateTable) -> Iterator[dict]:
         }
 
 
-def _new_lines(statement: Statement, rates: RateTable) -> Iterator[dict]:
+def _new_lines(statement: Statement, rates: RateTable, booking_id: int | None = None) -> Iterator[dict]:
     """A line for every attested day this CPAM pays, dated up to the month's end, that no live line states.
 
     Read as plain values (not model instances): a statement may hold 100,000 days. The days are read without
@@ -161,6 +162,8 @@ def _new_lines(statement: Statement, rates: RateTable) -> Iterator[dict]:
     rate and fraction, the note of a month) is also worked out once."""
     payer = {f"{payer_department_lookup()}_id": statement.cpam.department_id}
     paid = Booking.objects.filter(status=COMPLETED, date__lte=statement.month_end).filter(**payer)
+    if booking_id is not None:
+        paid = paid.filter(pk=booking_id)
     doctors = {
         pk: (last_name, first_name, rpps, number)
         for pk, last_name, first_name, rpps, number in Doctor.objects.filter(pk__in=paid.values("doctor_id"))
@@ -382,6 +385,85 @@ def generate_statements(month: date, *, by: User | None = None) -> GenerationRes
         if statement is not None:
             result.statements.append(statement)
     return result
+
+
+# --- corrections of attestations (missions.services.correct_attestation, through billing.receivers) -------------
+
+
+def lock_for_correction(booking: Booking, *, by_site: bool) -> Cpam | None:
+    """Before an attestation is corrected: lock the paying CPAM's row (the lock generation and issue take first,
+    so the three serialise), then refuse a host site's correction of a day already on an issued statement.
+
+    Returns the CPAM locked (None when its department has no CPAM on file: no statement can state the day)."""
+    cpam = payer_cpam_for(booking)
+    if cpam is not None:
+        Cpam.objects.select_for_update().filter(pk=cpam.pk).values_list("pk", flat=True).first()
+    if by_site:
+        stated = (
+            StatementLine.objects.filter(booking_id=booking.pk)
+            .exclude(statement__status=StatementStatus.DRAFT)
+            .select_related("statement__cpam__department")
+            .order_by("sequence")
+            .first()
+        )
+        if stated is not None:
+            raise RuleViolation(
+                Code.ATTESTATION_STATED,
+                f"Cette journée figure déjà sur le relevé {stated.statement.reference} émis à la CPAM : "
+                "le lieu d'accueil ne peut plus corriger son attestation. Demandez la correction à l'équipe ARS "
+                "de votre région, qui l'enregistrera et l'annulera sur le prochain relevé.",
+            )
+    return cpam
+
+
+def refresh_drafts_after_correction(booking: Booking) -> list[Statement]:
+    """After an attestation is corrected: the paying CPAM's drafts from the day's month on state the day as it now
+    is — what generation would write for it, for this day only (a draft may hold 100,000 lines: generating it
+    again took 30 s on the national bench). Its lines at the drafts' tail go, then the earliest draft gets the
+    reversal and the new line the day now needs; each draft's totals follow. Under the CPAM's lock, taken before.
+    """
+    cpam = payer_cpam_for(booking)
+    if cpam is None:
+        return []
+    drafts = list(
+        Statement.objects.select_for_update()
+        .filter(cpam=cpam, status=StatementStatus.DRAFT, month__gte=booking.date.replace(day=1))
+        .order_by("month")
+    )
+    if not drafts:
+        return []
+    for statement in reversed(drafts):  # the latest first: an earlier draft's line may precede a later one's
+        later_elsewhere = (
+            StatementLine.objects.filter(booking_id=booking.pk)
+            .exclude(statement=statement)
+            .order_by("-sequence")
+            .values_list("sequence", flat=True)
+            .first()
+        ) or 0
+        tail = statement.lines.filter(booking_id=booking.pk, sequence__gt=later_elsewhere)
+        for day_fraction, amount in tail.values_list("day_fraction", "amount"):
+            statement.line_count -= 1
+            statement.total_days -= day_fraction
+            statement.total_amount -= amount
+        tail.delete()
+    rates = RateTable.load()
+    first = drafts[0]
+    totals = _Totals()
+    first.cpam = cpam
+    _insert(first, _reversals(first, rates, booking.pk), totals)
+    _insert(first, _new_lines(first, rates, booking.pk), totals)
+    first.line_count += totals.count
+    first.total_days += totals.days
+    first.total_amount += totals.amount
+    kept = []
+    for statement in drafts:
+        set_history_user(statement, None)
+        if statement.line_count == 0:
+            statement.delete()
+        else:
+            statement.save(update_fields=["line_count", "total_days", "total_amount"])
+            kept.append(statement)
+    return kept
 
 
 # --- lifecycle (billing.lifecycles) -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Code(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     # billing (CPAM statements)
     STATEMENT_ISSUED = "statement_issued"
+    ATTESTATION_STATED = "attestation_stated"  # a site corrects a day already on an issued statement
     MONTH_NOT_OVER = "month_not_over"
     MONTH_IN_FUTURE = "month_in_future"
     NO_FLAT_RATE = "no_flat_rate"

@@ -263,6 +263,9 @@ def convert(dossier: Mapping[str, Any], field_map: FieldMap) -> Converted:
     return out
 
 
+NAME_MAX_LENGTH = 150  # Doctor.last_name, Doctor.first_name
+
+
 def _identity(dossier: Mapping[str, Any], out: Converted) -> None:
     """Names and address come from the dossier itself (the « identité du demandeur » block, the usager's account)."""
     demandeur = dossier.get("demandeur") or {}
@@ -274,3 +277,10 @@ def _identity(dossier: Mapping[str, Any], out: Converted) -> None:
         out.problem("email", "usager", "aucune adresse e-mail dans le dossier")
     if not out.values["last_name"] or not out.values["first_name"]:
         out.problem("last_name", "demandeur", "identité du demandeur incomplète (nom et prénom d'une personne)")
+    for name, label in (("last_name", "nom"), ("first_name", "prénom")):
+        if len(out.values[name]) > NAME_MAX_LENGTH:  # never cut silently: the dossier says what to shorten
+            out.problem(
+                name,
+                "demandeur",
+                f"{label} de {len(out.values[name])} caractères : {NAME_MAX_LENGTH} caractères au plus",
+            )

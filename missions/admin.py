@@ -101,6 +101,12 @@ class AttestationForm(forms.Form):
         return data
 
 
+def counted(done: str, count: int) -> str:
+    """« {count} créneau(x) fermé(s). » as French reads it: « 1 créneau fermé. », « 2 créneaux fermés. »."""
+    plural = count > 1
+    return done.replace("(s)", "s" if plural else "").replace("(x)", "x" if plural else "").format(count=count)
+
+
 def apply_each(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
@@ -120,7 +126,7 @@ def apply_each(
         else:
             count += 1
     if count:
-        modeladmin.message_user(request, done.format(count=count), messages.SUCCESS)
+        modeladmin.message_user(request, counted(done, count), messages.SUCCESS)
 
 
 def apply_with_form(
@@ -716,6 +722,7 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
     list_filter = [
         "status",
         "zone__department",
+        ("corrected_at", admin.EmptyFieldListFilter),  # corrections to read (site or ARS), with their reason
         "late_cancellation",
         "in_own_zone",
         "period",
@@ -733,7 +740,10 @@ class BookingAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
             {"fields": ["declined_at", "declined_by", "cancelled_at", "cancelled_by", "reason", "late_cancellation"]},
         ),
         ("Attestation", {"fields": ["attested_at", "attested_by", "consultations"]}),
-        ("Correction par l'ARS", {"fields": ["corrected_at", "corrected_by", "correction_reason"]}),
+        (
+            "Correction de l'attestation (lieu d'accueil ou ARS)",
+            {"fields": ["corrected_at", "corrected_by", "correction_reason"]},
+        ),
         (
             "Remplacement au cabinet du médecin ce jour-là (dérogation CNOM)",
             {"fields": ["replacement_name", "replacement_rpps", "derogation_requested_on"]},

@@ -273,6 +273,22 @@ class AttestForm(DsfrBaseForm):
         return self.cleaned_data["attended"] == "yes"
 
 
+class CorrectAttestationForm(AttestForm):
+    """The host site corrects its attestation: the same questions, and why (kept in the history, read by the ARS)."""
+
+    reason = forms.CharField(
+        label="Motif de la correction",
+        max_length=500,
+        widget=forms.Textarea({"rows": 3}),
+        help_text="500 caractères au plus. Conservé dans l'historique de la réservation et lu par l'ARS.",
+    )
+
+    @classmethod
+    def initial_for(cls, booking) -> dict:
+        attended = booking.status == "completed"
+        return {"attended": "yes" if attended else "no", "consultations": booking.consultations}
+
+
 class ReplacementForm(DsfrBaseForm):
     """Who replaces the doctor at their main practice on the day booked (asked when their file declares a
     replacement). The rules (required or refused, the RPPS key, the date) are missions.rules.Replacement's."""

@@ -261,6 +261,24 @@ BOOKING = Lifecycle.of(
         refusals={"*": "Seule une journée déjà attestée peut être corrigée."},
         tells=[_tell_billing_corrected],
     ),
+    # The host site corrects its own attestation (a typing error, a doctor marked absent who came), as long as
+    # the day is on no issued statement: billing checks it, under the CPAM's lock, before the act runs
+    # (missions.services.correct_attestation). After that, a correction is a reversal, the ARS's act above.
+    act(
+        "site_correct",
+        ATTESTED,
+        None,
+        targets=ATTESTED,
+        label="corriger l'attestation du lieu",
+        permission=allowed(
+            "booking.site_correct", "Seuls les membres de ce lieu d'accueil peuvent corriger son attestation."
+        ),
+        stamp="corrected",
+        reason_field="correction_reason",
+        reason_required="Indiquez le motif de la correction : il est conservé dans l'historique et lu par l'ARS.",
+        refusals={"*": "Seule une journée déjà attestée peut être corrigée."},
+        tells=[_tell_billing_corrected],
+    ),
     lock=lock_booking,
 )
 

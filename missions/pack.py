@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.words import sentence
 from missions.signals import site_cpam_contacts
 from sites.models import HostSite
 
@@ -76,9 +77,9 @@ class PracticalPack:
         )
         parts = [reader]
         if self.software:
-            parts.append(f"Logiciel : {self.software}.")
+            parts.append(sentence(f"Logiciel : {self.software}"))
         if self.equipment_notes:
-            parts.append(self.equipment_notes)
+            parts.append(sentence(self.equipment_notes))
         return " ".join(parts)
 
     @property
@@ -107,10 +108,7 @@ class PracticalPack:
 
 def full_address(site: HostSite) -> str:
     """« 1 place de la Mairie, 43100 Brioude »: the site's street address, postcode and commune."""
-    commune = site.commune
-    postcode = (commune.postcodes or "").replace(",", " ").split()
-    town = f"{postcode[0]} {commune.name}" if postcode else commune.name
-    return ", ".join(part for part in (site.address.strip(), town) if part)
+    return site.postal_address
 
 
 def _cpam_contacts(department_ids: Iterable[int]) -> dict[int, CpamContact]:

@@ -17,13 +17,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.authority import is_ars_staff, require
+from accounts.authority import is_ars_staff, may, require
 from accounts.models import User
 from accounts.notices import AccountExists
 from core.errors import Code, NotAllowed, RuleViolation
 from core.history import set_history_user
 from directory.check import check as rpps_check
-from missions import locks
+from missions import locks, signals
 from missions.doctor_file import ask_cdom
 from missions.lifecycles import BOOKING, DOCTOR, REVIEW
 from missions.models import Availability, Booking, Doctor, SlotOffer
@@ -295,16 +295,34 @@ def attest_booking(booking: Booking, *, by: User, attended: bool, consultations:
 def correct_attestation(
     booking: Booking, *, by: User, attended: bool, consultations: int | None, reason: str
 ) -> Booking:
-    """ARS staff correct an attestation; billing reverses what was already stated (R9)."""
+    """Correct an attestation (came or not, consultations), with a reason kept in the history.
+
+    ARS staff may at any time: billing reverses what was already stated (R9). The host site may correct its own
+    while the day is on no issued statement (billing says so, under the paying CPAM's lock, so that a correction
+    racing a statement's generation or issue either lands before it or is refused). Drafts that state the day are
+    refreshed in the same transaction (billing.receivers)."""
     consultations = _check_attestation(attended, consultations)
-    return BOOKING.run(
-        booking,
-        "correct",
-        by=by,
-        reason=reason,
-        target=_attested(attended),
-        changes={"consultations": consultations},
-    )
+    name = "correct" if may(by, "booking.correct", booking) else "site_correct"
+    by_site = name == "site_correct"
+    if by_site:
+        require(
+            by,
+            "booking.site_correct",
+            booking,
+            "Seuls les membres de ce lieu d'accueil peuvent corriger son attestation.",
+        )
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [BOOKING.acts[name].reason_required]})
+    with transaction.atomic():
+        signals.attestation_correction_starting.send(sender=Booking, booking=booking, by=by, by_site=by_site)
+        return BOOKING.run(
+            booking,
+            name,
+            by=by,
+            reason=reason,
+            target=_attested(attended),
+            changes={"consultations": consultations},
+        )
 
 
 def close_slot(slot: Slot, *, by: User, reason: str) -> int:

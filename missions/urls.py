@@ -39,6 +39,7 @@ urlpatterns = [
     path("lieu/reservations/<int:booking_id>/refuser/", host.decline, name="host_decline"),
     path("lieu/attestations/", host.attestations, name="host_attestations"),
     path("lieu/attestations/<int:booking_id>/", host.attest, name="host_attest"),
+    path("lieu/attestations/<int:booking_id>/corriger/", host.correct_attestation, name="host_correct_attestation"),
     # ARS
     path("ars/", ars.dashboard, name="ars_dashboard"),
 ]

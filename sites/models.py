@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from core.words import at_place, joined
 from sites.identifiers import validate_finess, validate_insee_code, validate_siren
 
 
@@ -165,6 +166,20 @@ class HostSite(models.Model):
         if self.finess == "":
             self.finess = None
         super().save(*args, **kwargs)
+
+    @property
+    def at_name(self) -> str:
+        """« à » and the site's name, with the article it needs: « au Centre de santé de Thiers » (core.words)."""
+        return at_place(self.name)
+
+    @property
+    def postal_address(self) -> str:
+        """« 1 place de la Mairie, 43100 Brioude »: the street address when there is one, postcode and commune.
+        No orphan comma when the street is missing (reads the commune: select it with the site)."""
+        commune = self.commune
+        postcode = (commune.postcodes or "").replace(",", " ").split()
+        town = f"{postcode[0]} {commune.name}" if postcode else commune.name
+        return joined(self.address, town)
 
 
 class ArsMembership(models.Model):

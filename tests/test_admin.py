@@ -149,7 +149,7 @@ def test_validating_a_submitted_doctor_goes_through_the_service(console, zone):
     assert doctor.status == Doctor.Status.VALIDATED
     assert doctor.status_changed_by.is_staff
     assert doctor.validated_at is not None
-    assert "1 dossier(s) validé(s)" in " ".join(messages_of(response))
+    assert "1 dossier validé" in " ".join(messages_of(response))
 
 
 def test_an_action_a_rule_refuses_shows_the_french_message_and_does_the_others(console, zone):
@@ -183,7 +183,7 @@ def test_rejecting_asks_for_a_reason_first(console, zone):
     doctor.refresh_from_db()
     assert doctor.status == Doctor.Status.REJECTED
     assert doctor.status_reason == "RPPS inconnu du CDOM."
-    assert "1 dossier(s) refusé(s)." in messages_of(done)
+    assert "1 dossier refusé." in messages_of(done)
 
 
 def test_suspending_then_reinstating(console, doctor):

@@ -146,6 +146,13 @@ class AttestationSerializer(serializers.Serializer):
     )
 
 
+class CorrectionSerializer(AttestationSerializer):
+    reason = serializers.CharField(
+        max_length=500,
+        help_text="Motif de la correction (obligatoire, 500 caractères au plus) : conservé dans l'historique.",
+    )
+
+
 @extend_schema_view(
     list=extend_schema(summary="Lister les réservations", description="Celles que l'appelant peut voir."),
     retrieve=extend_schema(summary="Voir une réservation"),
@@ -163,7 +170,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_permissions(self):
         if self.action == "create":
             return [IsDoctor()]
-        if self.action in ("confirm", "decline", "attest"):
+        if self.action in ("confirm", "decline", "attest", "correct"):
             return [IsSiteMemberOrArsStaff()]
         if self.action == "cancel":
             return [IsBookingParty()]
@@ -258,6 +265,27 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = self._valid(AttestationSerializer)
         booking = services.attest_booking(
             booking, by=signed_in(request), attended=data["attended"], consultations=data["consultations"]
+        )
+        return Response(self.get_serializer(booking).data)
+
+    @extend_schema(
+        summary="Corriger une attestation (lieu d'accueil, ou équipe ARS)",
+        description="Le lieu d'accueil corrige sa propre attestation tant que la journée ne figure sur aucun relevé "
+        "émis (ensuite `attestation_stated` : seule l'équipe ARS la corrige, le relevé suivant l'annule, R9). "
+        "Le motif est conservé dans l'historique avec l'auteur et la date.",
+        request=CorrectionSerializer,
+        responses={200: BookingSerializer, 409: conflict("invalid_transition", "attestation_stated")},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str | None = None) -> Response:
+        booking = self.get_object()
+        data = self._valid(CorrectionSerializer)
+        booking = services.correct_attestation(
+            booking,
+            by=signed_in(request),
+            attended=data["attended"],
+            consultations=data["consultations"],
+            reason=data["reason"],
         )
         return Response(self.get_serializer(booking).data)
 

@@ -177,7 +177,7 @@ def book(request: HttpRequest, doctor: Doctor, slot_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Votre demande pour le {date_format(booking.date, 'l j F Y')} à {slot.site.name} est envoyée. "
+                f"Votre demande pour le {date_format(booking.date, 'l j F Y')} {slot.site.at_name} est envoyée. "
                 "Le lieu d'accueil doit maintenant la confirmer : vous recevrez un e-mail.",
             )
             return redirect("missions:doctor_missions")

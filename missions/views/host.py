@@ -10,8 +10,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
@@ -20,7 +21,7 @@ from accounts.authority import visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
 from missions import services
-from missions.forms import AttestForm, ReasonForm, SlotEditForm, apply_service_errors
+from missions.forms import AttestForm, CorrectAttestationForm, ReasonForm, SlotEditForm, apply_service_errors
 from missions.models import Availability, Booking, Doctor, SlotOffer
 from missions.queries import available_doctors, slots_with_remaining
 from missions.views.access import host_space
@@ -199,7 +200,12 @@ def close(request: HttpRequest, sites: list[HostSite], slot_id: int) -> HttpResp
             messages.success(
                 request,
                 f"Créneau du {date_format(slot.date, 'j F Y')} fermé"
-                + (f" ; {cancelled} réservation(s) annulée(s), les médecins sont prévenus." if cancelled else "."),
+                + (
+                    f" ; {cancelled} réservation{pluralize(cancelled)} annulée{pluralize(cancelled)}, "
+                    f"{'les médecins sont prévenus' if cancelled > 1 else 'le médecin est prévenu'}."
+                    if cancelled
+                    else "."
+                ),
             )
             return redirect("missions:host_home")
     return _slot_page(request, sites, slot_id, close_form=form)
@@ -319,13 +325,50 @@ def attest(request: HttpRequest, sites: list[HostSite], booking_id: int) -> Http
         except RuleViolation as exc:
             form.add_error(None, exc.message)
         else:
-            outcome = (
-                f"venue attestée ({form.cleaned_data['consultations']} consultations)"
-                if form.came
-                else "absence enregistrée"
-            )
             messages.success(
-                request, f"Dr {booking.doctor.full_name}, {date_format(booking.date, 'j F Y')} : {outcome}."
+                request,
+                f"Dr {booking.doctor.full_name}, {date_format(booking.date, 'j F Y')} : "
+                f"{_outcome(form.came, form.cleaned_data['consultations'])}.",
             )
             return redirect("missions:host_attestations")
     return _attestations_page(request, sites, bound=form, bound_id=booking.pk)
+
+
+def _outcome(came: bool, consultations: int | None) -> str:
+    if not came:
+        return "absence enregistrée"
+    return f"venue attestée ({consultations} consultation{pluralize(consultations)})"
+
+
+@host_space
+def correct_attestation(request: HttpRequest, sites: list[HostSite], booking_id: int) -> HttpResponse:
+    """The site corrects its own attestation, with a reason; refused once the day is on an issued statement (the
+    ARS corrects it then), which the service says."""
+    booking = _site_booking(request, sites, booking_id)
+    if booking.status not in (Booking.Status.COMPLETED, Booking.Status.NO_SHOW):
+        raise Http404("Cette journée n'est pas attestée.")
+    if request.method == "POST":
+        form = CorrectAttestationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.correct_attestation(
+                    booking,
+                    by=signed_in(request),
+                    attended=form.came,
+                    consultations=form.cleaned_data["consultations"] if form.came else None,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            except RuleViolation as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"Attestation corrigée — Dr {booking.doctor.full_name}, {date_format(booking.date, 'j F Y')} : "
+                    f"{_outcome(form.came, form.cleaned_data['consultations'])}. L'ARS voit la correction et son motif.",
+                )
+                return redirect("missions:host_attestations")
+    else:
+        form = CorrectAttestationForm(initial=CorrectAttestationForm.initial_for(booking))
+    return render(request, "host/correct_attestation.html", {"sites": sites, "booking": booking, "form": form})

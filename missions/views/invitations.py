@@ -64,7 +64,7 @@ def accept_offer(request: HttpRequest, doctor: Doctor, token: str) -> HttpRespon
         else:
             messages.success(
                 request,
-                f"Votre demande pour le {date_format(booking.date, 'l j F Y')} à {slot.site.name} est envoyée. "
+                f"Votre demande pour le {date_format(booking.date, 'l j F Y')} {slot.site.at_name} est envoyée. "
                 "Le lieu d'accueil doit maintenant la confirmer : vous recevrez un e-mail.",
             )
             return redirect("missions:doctor_missions")

@@ -241,13 +241,23 @@ def test_every_act_refuses_the_other_regions_agent(a, b):
         "installation.follow": f.InstallationLeadFactory(doctor=a.doctor, zone=a.zone),
         "installation.referent": f.InstallationReferentFactory(department=a.zone.department),
     }
-    # « installation.ask » is the doctor's own (tests/installation/test_leads.py): no ARS agent may do it.
+    # « installation.ask » is the doctor's own (tests/installation/test_leads.py): no ARS agent may do it;
+    # « booking.site_correct » the site's own (below).
     # The statement's own acts are checked on a statement: tests/billing (statement.export: test_export_jobs.py).
     statement_acts = {"statement.issue", "statement.mark_paid", "statement.export"}
-    assert set(objects) | statement_acts | {"planline.decline", "installation.ask"} == set(ACTS)
+    own = {"planline.decline", "installation.ask", "booking.site_correct"}
+    assert set(objects) | statement_acts | own == set(ACTS)
     for act, obj in objects.items():
         assert may(a.staff, act, obj), act
         assert not may(b.staff, act, obj), act
+
+
+def test_only_the_sites_own_members_correct_its_attestation(a, b):
+    """The site's act: ARS staff correct through « booking.correct » (at any time, R9), never as the site."""
+    assert may(a.site_member, "booking.site_correct", a.booking)
+    for person in (b.site_member, a.staff, b.staff, a.doctor.user, a.cpam_agent):
+        assert not may(person, "booking.site_correct", a.booking), person
+    assert not may(a.site_member, "booking.correct", a.booking)
 
 
 def test_only_the_doctor_an_offer_was_made_to_declines_it(a, b):

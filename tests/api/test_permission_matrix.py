@@ -66,6 +66,11 @@ class World:
         return f.BookingFactory(doctor=self.doctor, slot=slot, status=Booking.Status.CONFIRMED)
 
     @cached_property
+    def attested_booking(self):
+        slot = f.SlotFactory(site=self.site, date=in_days(-2))
+        return f.BookingFactory(doctor=self.doctor, slot=slot, status=Booking.Status.COMPLETED, consultations=12)
+
+    @cached_property
     def applicant(self):
         return f.DoctorFactory(status=Doctor.Status.SUBMITTED, validated_at=None, zones=[self.zone])
 
@@ -199,6 +204,10 @@ OPERATIONS = {
     "POST bookings/{id}/attest": lambda w, c, p: c.post(
         f"/api/v1/bookings/{w.past_booking.pk}/attest/", {"attended": True, "consultations": 12}
     ),
+    "POST bookings/{id}/correct": lambda w, c, p: c.post(
+        f"/api/v1/bookings/{w.attested_booking.pk}/correct/",
+        {"attended": True, "consultations": 9, "reason": "Erreur de saisie"},
+    ),
     "GET availability (own)": lambda w, c, p: c.get("/api/v1/availability/"),
     "POST availability": lambda w, c, p: c.post(
         "/api/v1/availability/", {"date": in_days(15).isoformat(), "period": "full_day"}
@@ -261,6 +270,7 @@ MATRIX = [
     ("POST bookings/{id}/decline",      401,  403,  403,  200,  404,  403,  200,  404,  403,  200),
     ("POST bookings/{id}/cancel",       401,  200,  404,  200,  404,  403,  200,  404,  403,  200),
     ("POST bookings/{id}/attest",       401,  403,  403,  200,  404,  403,  200,  404,  403,  200),
+    ("POST bookings/{id}/correct",      401,  403,  403,  200,  404,  403,  200,  404,  403,  200),
     ("GET availability (own)",          401,  200,  200,  403,  403,  403,  403,  403,  403,  403),
     ("POST availability",               401,  201,  201,  403,  403,  403,  403,  403,  403,  403),
     ("DELETE availability/{id}",        401,  204,  404,  403,  403,  403,  403,  403,  403,  403),

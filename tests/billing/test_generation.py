@@ -9,6 +9,7 @@ from django.test import override_settings
 from billing.models import FlatRate, Statement, StatementLine
 from billing.services import generate_statement, generate_statements, issue_statement
 from core.errors import NotAllowed, RuleViolation
+from missions.models import Booking
 from missions.services import correct_attestation
 from tests import factories as f
 from tests.billing.conftest import OCTOBER
@@ -250,13 +251,28 @@ def test_net_stays_right_when_drafts_of_two_months_overlap(doctor, cpam, atteste
     issue_statement(generate_statement(cpam, OCTOBER, by=ars_staff), by=ars_staff)
     correct_attestation(day, by=ars_staff, attended=False, consultations=None, reason="Erreur")
     generate_statement(cpam, NOVEMBER, by=ars_staff)  # draft with the reversal
-    correct_attestation(day, by=ars_staff, attended=True, consultations=9, reason="Erreur de l'erreur")
+    # A correction refreshes the drafts that state the day (test_site_correction.py); one written straight to the
+    # row does not, and November's draft stays as it was while December is generated.
+    Booking.objects.filter(pk=day.pk).update(status="completed", consultations=9)
     december = generate_statement(cpam, DECEMBER, by=ars_staff)  # November still a draft
 
     # December restates the day after November's reversal; November's reversal must then stay.
     assert [line.kind for line in lines_of(december)] == ["line"]
     november = generate_statement(cpam, NOVEMBER, by=ars_staff)
     assert [line.kind for line in lines_of(november)] == ["reversal"]
+    assert net_of(day) == Decimal("200.00")
+
+
+def test_a_correction_back_to_completed_leaves_no_reversal_in_the_draft(doctor, cpam, attested_day, ars_staff):
+    """The same corrections through the service: November's draft follows each one, and ends with nothing."""
+    day = attested_day(doctor, datetime.date(2025, 10, 7))
+    issue_statement(generate_statement(cpam, OCTOBER, by=ars_staff), by=ars_staff)
+    correct_attestation(day, by=ars_staff, attended=False, consultations=None, reason="Erreur")
+    assert [line.kind for line in lines_of(generate_statement(cpam, NOVEMBER, by=ars_staff))] == ["reversal"]
+    correct_attestation(day, by=ars_staff, attended=True, consultations=9, reason="Erreur de l'erreur")
+
+    assert not Statement.objects.filter(month=NOVEMBER).exists()  # its one reversal is no longer owed
+    assert generate_statement(cpam, DECEMBER, by=ars_staff) is None
     assert net_of(day) == Decimal("200.00")
 
 

@@ -76,7 +76,7 @@ def test_lists_zones_under_target_and_not_those_at_target(ars_staff, zone, make_
 
     body = digest().body_text
     assert zone.name in body and full.name not in body
-    assert "1 zone(s) sous l'objectif" in digest().subject
+    assert "1 zone sous l'objectif" in digest().subject
 
 
 def test_counts_applications_awaiting_validation(ars_staff, zone, monday_7am):
@@ -86,7 +86,7 @@ def test_counts_applications_awaiting_validation(ars_staff, zone, monday_7am):
 
     run_coverage_digest(now=monday_7am)
 
-    assert "2 dossier(s) à valider" in digest().subject
+    assert "2 dossiers à valider" in digest().subject
 
 
 def test_lists_unconfirmed_bookings_within_the_reminder_window(ars_staff, make_booking, monday, monday_7am, settings):

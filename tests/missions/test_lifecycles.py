@@ -35,6 +35,7 @@ TABLE = [
     (BOOKING, "cancel", {B.REQUESTED, B.CONFIRMED}, {B.CANCELLED}, "booking.cancel"),
     (BOOKING, "attest", {B.CONFIRMED}, ATTESTED, "booking.attest"),
     (BOOKING, "correct", ATTESTED, ATTESTED, "booking.correct"),
+    (BOOKING, "site_correct", ATTESTED, ATTESTED, "booking.site_correct"),
     (SLOT, "close", {SlotStatus.OPEN}, {SlotStatus.CLOSED}, "site.manage"),
 ]
 

@@ -340,8 +340,8 @@ NOT_ALLOWED = {
     "a doctor corrects an attestation": lambda p: services.correct_attestation(
         p.attested, by=p.doctor.user, attended=True, consultations=30, reason="Plus"
     ),
-    "a site member corrects an attestation": lambda p: services.correct_attestation(
-        p.attested, by=p.site_member, attended=True, consultations=30, reason="Plus"
+    "another site's member corrects an attestation": lambda p: services.correct_attestation(
+        p.attested, by=p.other_site_member, attended=True, consultations=30, reason="Plus"
     ),
     "another site's member closes a slot": lambda p: services.close_slot(
         p.booking.slot, by=p.other_site_member, reason="Non"

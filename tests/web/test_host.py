@@ -240,7 +240,7 @@ def test_closing_a_slot_cancels_its_bookings_and_needs_a_reason(site_client, sit
     booking = f.BookingFactory(doctor=doctor, slot=slot, status=Booking.Status.CONFIRMED)
     assert "Ce champ est obligatoire." in text_of(site_client.post(f"/lieu/creneaux/{slot.pk}/fermer/", {"reason": ""}))
     response = site_client.post(f"/lieu/creneaux/{slot.pk}/fermer/", {"reason": "Travaux"}, follow=True)
-    assert "1 réservation(s) annulée(s)" in text_of(response)
+    assert "1 réservation annulée, le médecin est prévenu." in text_of(response)
     booking.refresh_from_db()
     slot.refresh_from_db()
     assert slot.status == Slot.Status.CLOSED and booking.status == Booking.Status.CANCELLED

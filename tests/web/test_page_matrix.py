@@ -128,6 +128,10 @@ PAGES = {
         f"/lieu/attestations/{w.past_booking.pk}/",
         {f"b{w.past_booking.pk}-attended": "yes", f"b{w.past_booking.pk}-consultations": "9"},
     ),
+    "missions:host_correct_attestation": lambda w, c: c.post(
+        f"/lieu/attestations/{w.attested_booking.pk}/corriger/",
+        {"attended": "yes", "consultations": "9", "reason": "Erreur de saisie"},
+    ),
     "sites:publish": lambda w, c: c.get("/lieu/creneaux/publier/"),
     "sites:practical_pack": lambda w, c: c.get(f"/lieu/accueil/{w.site.pk}/"),
     # ARS
@@ -215,6 +219,7 @@ MATRIX = [
     ("missions:host_decline",                  302,  403,  403,  200,  404,  403,  403,  403,  403,  403),
     ("missions:host_attestations",             302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("missions:host_attest",                   302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
+    ("missions:host_correct_attestation",      302,  403,  403,  302,  404,  403,  403,  403,  403,  403),
     ("sites:publish",                          302,  403,  403,  200,  200,  403,  403,  403,  403,  403),
     ("sites:practical_pack",                   302,  403,  403,  200,  403,  403,  200,  404,  404,  200),
     ("missions:ars_dashboard",                 302,  403,  403,  403,  403,  403,  200,  200,  403,  200),
