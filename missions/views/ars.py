@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -18,13 +19,17 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.audit import record_bulk_read
 from accounts.authority import ars_zones, visible
 from directory.check import check_many
+from missions.coverage import DASHBOARD_MONTHS, dashboard_window, precomputed, previous_months
 from missions.models import Booking, Doctor
-from missions.queries import CoverageRow, coverage, next_months, stuck_files
+from missions.queries import CoverageRow, next_months, stuck_files
 from missions.views.access import ars_space
 
-MONTHS = 6
+MONTHS = DASHBOARD_MONTHS
 LATE_CANCELLATIONS_DAYS = 30
 LIST_LIMIT = 50
+# The zones × months tables show this many zones a page (the month totals and the chart count every zone): a large
+# region has 258 zones, and 3,100 cells made two thirds of the page's CPU (bench/README.md, issue #20).
+ZONES_PER_PAGE = 50
 CHART_WIDTH, CHART_HEIGHT = 720, 280
 CHART_LEFT, CHART_BOTTOM, CHART_TOP = 48, 40, 16
 DOCTOR_COLUMNS = ("first_name", "last_name")
@@ -84,16 +89,6 @@ def coverage_matrix_html(rows: list[CoverageRow]) -> SafeString:
     return mark_safe("\n".join("".join(cells) + "</tr>" for cells in lines.values()))  # noqa: S308 - escaped above
 
 
-def previous_months(count: int, today: date) -> list[date]:
-    """The `count` months ending with the current one, oldest first."""
-    first = today.replace(day=1)
-    months = []
-    for _ in range(count):
-        months.append(first)
-        first = (first - timedelta(days=1)).replace(day=1)
-    return months[::-1]
-
-
 def achievement_matrix_html(rows: list[CoverageRow]) -> SafeString:
     """What the mission achieves, zones × past months: the consultations attested and the days worked (built
     here like the coverage matrix, for the same reason)."""
@@ -120,16 +115,16 @@ class MonthAchieved:
     completed: Decimal = Decimal("0")
 
 
-def achievements(rows: list[CoverageRow], months: list[date]) -> dict:
+def achievements(rows: list[CoverageRow], months: list[date], on_page: set[int]) -> dict:
     """The dashboard's « ce que la mission apporte »: consultations attested per zone and month (`rows`, of
-    `months`), and per month."""
+    `months`; the zones of `on_page`), and per month (every zone)."""
     per_month = {month: MonthAchieved(month) for month in months}
     for row in rows:
         per_month[row.month].consultations += row.consultations
         per_month[row.month].completed += row.completed_days
     return {
         "achieved_labels": [date_format(m, "F Y") for m in months],
-        "achieved_matrix": achievement_matrix_html(rows),
+        "achieved_matrix": achievement_matrix_html([row for row in rows if row.zone.pk in on_page]),
         "achieved_totals": list(per_month.values()),
     }
 
@@ -212,10 +207,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     doctors = visible(request.user, Doctor)
     bookings = visible(request.user, Booking)
 
-    # One coverage read for the months ahead and the months past (what the mission achieved): the same queries.
+    # One read of the precomputed coverage (missions.coverage: the job's last count, at most a few minutes old)
+    # for the months ahead and the months past (what the mission achieved).
     past = previous_months(MONTHS, today)
-    read = coverage(sorted({*months, *past}), zones=zones)
+    counted = precomputed(dashboard_window(today), zones)
+    read = counted.rows
     rows = [row for row in read if row.month in months]
+    zone_page = Paginator(list(dict.fromkeys(row.zone.pk for row in rows)), ZONES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    on_page = set(zone_page.object_list)
     totals = {m: MonthTotal(month=m) for m in months}
     for row in rows:
         total = totals[row.month]
@@ -278,7 +279,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "months": months,
             "month_labels": [date_format(m, "F Y") for m in months],
-            "matrix": coverage_matrix_html(rows),
+            "matrix": coverage_matrix_html([row for row in rows if row.zone.pk in on_page]),
+            "zone_page": zone_page,
+            "zone_count": zone_page.paginator.count,
+            "counted_at": counted.refreshed_at,
             "month_totals": month_totals,
             "chart": chart,
             **shown,
@@ -288,6 +292,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "admin_doctors": admin_doctors,
             "file_steps": file_steps,
             "admin_bookings": _admin_changelist("booking"),
-            **achievements([row for row in read if row.month in past], past),
+            **achievements([row for row in read if row.month in past], past, on_page),
         },
     )
