@@ -355,3 +355,17 @@ def test_the_large_changelists_stay_within_their_query_budget(console, zone, mod
         BUILDERS[model]()
     app_label, model_name = model.split(".")
     assert changelist_queries(console, reverse(f"admin:{app_label}_{model_name}_changelist")) <= budget
+
+
+def test_the_selection_box_of_a_row_is_written_as_django_writes_it(console, zone):
+    """Written with format_html (config/admin_authority.py) rather than by rendering the widget's templates for
+    each row: the same markup, the object's name escaped once."""
+    from django.contrib.admin.options import ModelAdmin
+    from django.contrib.admin.sites import site as admin_site
+
+    booking = f.BookingFactory(doctor=f.DoctorFactory(last_name="Dupont & <Fils>"), slot=f.SlotFactory())
+    ours = admin_site._registry[Booking].action_checkbox(booking)
+    assert ours == ModelAdmin.action_checkbox(admin_site._registry[Booking], booking)
+    assert "Dupont &amp; &lt;Fils&gt;" in ours
+    page = console.get(reverse("admin:missions_booking_changelist")).content.decode()
+    assert ours in page
