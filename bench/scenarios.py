@@ -819,7 +819,7 @@ class Bench:
 
     def coverage_refresh_row(self) -> Row:
         """The `coverage` job (every 5 minutes in production: beat) that the dashboard reads: run it first, timed."""
-        name = "coverage refresh job (every active zone, 12 months)"
+        name = "coverage refresh job (every active zone, the dashboard's 11 months)"
         try:
             out = run_json(["bench.jobs", "coverage-refresh"], timeout=self.job_timeout)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:

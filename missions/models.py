@@ -424,7 +424,7 @@ class SlotOffer(models.Model):
 
 class ZoneMonth(models.Model):
     """The coverage of a zone in a month, precomputed (missions.coverage): what the ARS dashboard reads instead of
-    summing the region's bookings of twelve months on every page. Written only by `missions.coverage.refresh`
+    summing the region's bookings of eleven months on every page. Written only by `missions.coverage.refresh`
     (the `coverage` job, every five minutes; until its first run the dashboard counts live),
     never by the booking services; `refreshed_at` is the figures' date, shown on the dashboard."""
 

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.audit import record_bulk_read
 from accounts.authority import ars_zones, visible
 from directory.check import check_many
-from missions.coverage import DASHBOARD_MONTHS, dashboard_window, precomputed, previous_months
+from missions.coverage import DASHBOARD_MONTHS, Figures, dashboard_window, precomputed, previous_months
 from missions.models import Booking, Doctor
 from missions.queries import CoverageRow, next_months, stuck_files
 from missions.views.access import ars_space
@@ -115,17 +115,14 @@ class MonthAchieved:
     completed: Decimal = Decimal("0")
 
 
-def achievements(rows: list[CoverageRow], months: list[date], on_page: set[int]) -> dict:
-    """The dashboard's « ce que la mission apporte »: consultations attested per zone and month (`rows`, of
-    `months`; the zones of `on_page`), and per month (every zone)."""
-    per_month = {month: MonthAchieved(month) for month in months}
-    for row in rows:
-        per_month[row.month].consultations += row.consultations
-        per_month[row.month].completed += row.completed_days
+def achievements(rows: list[CoverageRow], per_month: dict[date, Figures]) -> dict:
+    """The dashboard's « ce que la mission apporte »: consultations attested per zone and month (`rows`: a page of
+    zones), and per month (`per_month`: every zone)."""
+    months = list(per_month)
     return {
         "achieved_labels": [date_format(m, "F Y") for m in months],
-        "achieved_matrix": achievement_matrix_html([row for row in rows if row.zone.pk in on_page]),
-        "achieved_totals": list(per_month.values()),
+        "achieved_matrix": achievement_matrix_html(rows),
+        "achieved_totals": [MonthAchieved(m, figures[3], figures[2]) for m, figures in per_month.items()],
     }
 
 
@@ -211,19 +208,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # for the months ahead and the months past (what the mission achieved).
     past = previous_months(MONTHS, today)
     counted = precomputed(dashboard_window(today), zones)
-    read = counted.rows
-    rows = [row for row in read if row.month in months]
-    zone_page = Paginator(list(dict.fromkeys(row.zone.pk for row in rows)), ZONES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    on_page = set(zone_page.object_list)
-    totals = {m: MonthTotal(month=m) for m in months}
-    for row in rows:
-        total = totals[row.month]
-        total.target += row.target_days
-        total.requested += row.requested_days
-        total.confirmed += row.confirmed_days
-        total.completed += row.completed_days
+    zone_page = Paginator(counted.zones, ZONES_PER_PAGE).get_page(request.GET.get("page"))
+    page_zones = list(zone_page.object_list)
+    rows = counted.rows(page_zones, months)
+    target = sum((Decimal(zone.target_days_per_month) for zone in counted.zones), Decimal(0))
+    totals = {m: MonthTotal(m, target, *figures[:3]) for m, figures in counted.per_month(months).items()}
     month_totals = [totals[m] for m in months]
     chart = _chart(month_totals)
 
@@ -279,7 +268,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "months": months,
             "month_labels": [date_format(m, "F Y") for m in months],
-            "matrix": coverage_matrix_html([row for row in rows if row.zone.pk in on_page]),
+            "matrix": coverage_matrix_html(rows),
             "zone_page": zone_page,
             "zone_count": zone_page.paginator.count,
             "counted_at": counted.refreshed_at,
@@ -292,6 +281,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "admin_doctors": admin_doctors,
             "file_steps": file_steps,
             "admin_bookings": _admin_changelist("booking"),
-            **achievements([row for row in read if row.month in past], past, on_page),
+            **achievements(counted.rows(page_zones, past), counted.per_month(past)),
         },
     )
