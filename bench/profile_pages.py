@@ -21,7 +21,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path")
     parser.add_argument("output")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--text", action="store_true", help="also print the profile as text")
     args = parser.parse_args(argv)
 
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> None:
         client.get(args.path)
         cpus.append(time.process_time() - started_cpu)
     cpu = min(cpus)
-    profiler = Profiler(interval=0.0005)
+    profiler = Profiler(interval=0.001)
     started = time.perf_counter()
     profiler.start()
     for _ in range(args.repeat):
