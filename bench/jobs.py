@@ -8,6 +8,7 @@
     python -m bench.jobs directory-file PATH N    → write a synthetic RPPS extraction of N lines (bench.directory)
     python -m bench.jobs directory-load PATH      → load it as the RPPS directory (directory.loading), timed
     python -m bench.jobs planning MONTH           → every region's plan of MONTH, optimiser and greedy, rolled back
+    python -m bench.jobs coverage-refresh         → the `coverage` job: the dashboard's precomputed coverage, timed
 
 Each prints one JSON object. The process runs with the bench environment (bench.environ.bench_env).
 """
@@ -340,6 +341,22 @@ def _short_after(problem, solution) -> int:
     return sum(1 for z in problem.zones if z.need_units > covered.get(z.id, 0))
 
 
+def coverage_refresh() -> dict:
+    """The `coverage` job as beat runs it every five minutes (missions.coverage): every active zone, the twelve
+    months of the ARS dashboard, recounted and written."""
+    from missions.jobs import run_coverage_refresh
+
+    rss_before = current_rss_mb()
+    started = time.perf_counter()
+    report = run_coverage_refresh()
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "rows": report.claimed,
+        "peak_rss_mb": round(rss_mb(), 1),
+        "rss_before_mb": round(rss_before, 1),
+    }
+
+
 def main(argv: list[str]) -> None:
     from bench.environ import setup_django
 
@@ -361,6 +378,8 @@ def main(argv: list[str]) -> None:
         out = directory_load(args[0])
     elif command == "planning":
         out = planning(args[0])
+    elif command == "coverage-refresh":
+        out = coverage_refresh()
     else:
         raise SystemExit(f"unknown job {command}")
     json.dump(out, sys.stdout, default=str)

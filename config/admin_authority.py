@@ -21,6 +21,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib.admin import helpers
 from django.contrib.admin.filters import AllValuesFieldListFilter, RelatedFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
@@ -28,7 +29,9 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import DateField, Q
 from django.http import Http404
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from accounts import authority
 from accounts.audit import BULK_AUDITED, record_bulk_access
@@ -286,6 +289,16 @@ class ScopedAdminMixin(_Scoped, _ModelAdminBase):
                     field.widget.attrs.setdefault("aria-label", f"{capfirst(str(field.label))} — {self.instance}")
 
         return Labelled
+
+    def action_checkbox(self, obj):
+        """The row's selection box, written as Django's CheckboxInput writes it, without rendering the widget's
+        three templates for each of the 50 rows of a page (a fifth of a changelist's CPU at national scale)."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
     def get_actions(self, request):
         actions = super().get_actions(request)

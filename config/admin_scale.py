@@ -4,12 +4,18 @@ The date hierarchy above a changelist asks for the distinct years (or months) th
 with `SELECT DISTINCT date_trunc(...)` over every row of the list, 170 ms for the bookings and close to a second
 for the slots. `ProbedDatesAdminMixin` gives the same answer from the date index: the first and last date, then
 one indexed `EXISTS` per year (or month) between them: a handful of probes instead of a scan.
+
+Above the list, Django asks twice: the first and last dates (`aggregate(first=Min, last=Max)`), then the years or
+months. The bounds are kept on the changelist's queryset and not read again. For a date-time field (the doctors'
+submission date) there is no index to probe — the list is the region's doctors, a subquery — and both questions
+are answered by one query: the months that hold rows, each with its first and last value.
 """
 
 from datetime import date
 from typing import Literal
 
 from django.db.models import Max, Min, QuerySet
+from django.db.models.functions import TruncMonth
 
 
 def _periods(first: date, last: date, kind: str) -> list[tuple[date, date]]:
@@ -28,8 +34,58 @@ def _periods(first: date, last: date, kind: str) -> list[tuple[date, date]]:
 
 
 class ProbedDatesQuerySet(QuerySet):
-    """`dates(field, "year" | "month")` answered by probing each period; days, and date-time fields, as Django does
-    (a day list is asked for within one month only)."""
+    """`dates(field, "year" | "month")` answered by probing each period; days as Django does (a day list is asked
+    for within one month only). `datetimes(field, "year" | "month")` and the bounds from one query (see above)."""
+
+    def _bounds_of(self, kwargs: dict) -> str | None:
+        """The field whose first and last values `aggregate(first=Min(f), last=Max(f))` asks for, if that is all."""
+        first, last = kwargs.get("first"), kwargs.get("last")
+        if set(kwargs) != {"first", "last"} or not isinstance(first, Min) or not isinstance(last, Max):
+            return None
+        names = [getattr(expr.source_expressions[0], "name", None) for expr in (first, last)]
+        return names[0] if names[0] == names[1] and isinstance(names[0], str) else None
+
+    def aggregate(self, *args, **kwargs):
+        field_name = None if args else self._bounds_of(kwargs)
+        if field_name is None:
+            return super().aggregate(*args, **kwargs)
+        memo = self.__dict__.setdefault("_bounds_memo", {})
+        if field_name not in memo:
+            field = self.model._meta.get_field(field_name) if "__" not in field_name else None
+            if field is not None and field.get_internal_type() == "DateTimeField":
+                memo[field_name] = self._months_of(field_name)["bounds"]
+            else:
+                memo[field_name] = super().aggregate(first=Min(field_name), last=Max(field_name))
+        return dict(memo[field_name])
+
+    def _months_of(self, field_name: str) -> dict:
+        """The months (local time) that hold a value of `field_name`, with the first and last value: one query,
+        kept on this queryset."""
+        memo = self.__dict__.setdefault("_months_memo", {})
+        if field_name not in memo:
+            rows = list(
+                self.order_by()
+                .annotate(_month=TruncMonth(field_name))
+                .values_list("_month")
+                .annotate(first=Min(field_name), last=Max(field_name))
+                .order_by("_month")
+            )
+            rows = [row for row in rows if row[0] is not None]
+            memo[field_name] = {
+                "months": [row[0] for row in rows],
+                "bounds": {
+                    "first": min((row[1] for row in rows), default=None),
+                    "last": max((row[2] for row in rows), default=None),
+                },
+            }
+        return memo[field_name]
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind not in ("year", "month") or tzinfo is not None or "__" in field_name:
+            return super().datetimes(field_name, kind, order, tzinfo)
+        months = self._months_of(field_name)["months"]
+        found = months if kind == "month" else list(dict.fromkeys(m.replace(month=1) for m in months))
+        return found[::-1] if order == "DESC" else found
 
     def dates(
         self, field_name: str, kind: Literal["year", "month", "week", "day"], order: Literal["ASC", "DESC"] = "ASC"
@@ -37,7 +93,7 @@ class ProbedDatesQuerySet(QuerySet):
         field = self.model._meta.get_field(field_name) if "__" not in field_name else None
         if kind not in ("year", "month") or field is None or field.get_internal_type() != "DateField":
             return super().dates(field_name, kind, order)
-        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
+        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))  # kept: asked already above the list
         if bounds["first"] is None:
             return []
         found = [
@@ -49,7 +105,8 @@ class ProbedDatesQuerySet(QuerySet):
 
 
 class ProbedDatesAdminMixin:
-    """For a ModelAdmin whose `date_hierarchy` is a DateField: its changelist's queryset probes the dates."""
+    """For a ModelAdmin with a `date_hierarchy`: its changelist's queryset probes the dates (a DateField), or reads
+    the months once (a DateTimeField)."""
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

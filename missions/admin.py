@@ -281,7 +281,7 @@ FILE_ACTS: dict[str, FileAct] = {
 
 
 @admin.register(Doctor)
-class DoctorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class DoctorAdmin(ScopedAdminMixin, ProbedDatesAdminMixin, SimpleHistoryAdmin):
     # What ARS staff decide on first (who, where the file stands), then where and the numbers; the rest is in the file.
     list_display = [
         "last_name",

@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from missions import notices
+from missions.coverage import dashboard_window, refresh
 from missions.models import Booking, Doctor
 from missions.queries import coverage
 from missions.rules import MONTHS_FR, PARIS, format_days
@@ -276,4 +277,21 @@ def run_retention(now: datetime | None = None, dry_run: bool = False) -> JobRepo
     for count, label in zip(counts, labels, strict=True):
         report.claimed += count
         report.lines.append(f"{count} {label}")
+    return finish(report)
+
+
+# --- the dashboard's precomputed coverage (missions.coverage) -----------------------------------------------------
+
+
+def run_coverage_refresh(now: datetime | None = None, dry_run: bool = False) -> JobReport:
+    """Recount the coverage of every active zone in the months the ARS dashboard shows (six past, six ahead) and
+    write it (missions.coverage.refresh). Idempotent: a run writes the recount of that moment over the last one."""
+    now = now or timezone.now()
+    months = dashboard_window(timezone.localdate(now))
+    report = JobReport("Couverture des zones (tableau de bord ARS)", dry_run=dry_run)
+    if not dry_run:
+        report.claimed = refresh(months, now=now)
+    report.lines.append(
+        f"{report.claimed} couverture(s) zone × mois recalculée(s), de {months[0]:%m/%Y} à {months[-1]:%m/%Y}"
+    )
     return finish(report)

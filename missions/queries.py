@@ -1,5 +1,6 @@
 """Reads that several callers need (web, API, admin, jobs). Each runs a constant number of queries."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,10 +50,19 @@ def coverage(months: list[date], zones: QuerySet | None = None) -> list[Coverage
     truncation of each booking's date to its month, no sort on it, and a few hundred rows to read back rather
     than one per zone and month (the ARS dashboard of a large region: 35,000 bookings, 1,500 cells).
     """
+    zones = (zones if zones is not None else Zone.objects.filter(active=True)).select_related("department")
+    return coverage_of(months, zones, zones.values("pk"))
+
+
+def coverage_of(months: list[date], zones: Iterable[Zone], zone_ids: Any = None) -> list[CoverageRow]:
+    """`coverage` of zones already read (`zones`, in their order; `zone_ids`: a subquery of their ids, or their
+    ids are listed): one query, the bookings' sums."""
     months = sorted({m.replace(day=1) for m in months})
     if not months:
         return []
-    zones = (zones if zones is not None else Zone.objects.filter(active=True)).select_related("department")
+    if zone_ids is None:
+        zones = list(zones)
+        zone_ids = [zone.pk for zone in zones]
     start, end = months[0], month_bounds(months[-1])[1]
     sums = {
         f"{status}_{index}": Sum("day_fraction", filter=Q(status=status, date__range=month_bounds(month)))
@@ -65,7 +75,7 @@ def coverage(months: list[date], zones: QuerySet | None = None) -> list[Coverage
         )
     totals = {
         row["zone_id"]: row
-        for row in Booking.objects.filter(zone__in=zones.values("pk"), date__range=(start, end), status__in=ACTIVE)
+        for row in Booking.objects.filter(zone__in=zone_ids, date__range=(start, end), status__in=ACTIVE)
         .values("zone_id")
         .annotate(**sums)
         .order_by()

@@ -132,6 +132,16 @@ JOBS: dict[str, Job] = {
             task="demarches.send_decisions",
             beat_entry="demarches-decisions",
         ),
+        # The ARS dashboard reads the coverage precomputed by this job (missions.coverage): its figures are at
+        # most five minutes old, and the page says when they were counted.
+        Job(
+            "coverage",
+            "missions.jobs.run_coverage_refresh",
+            crontab(minute="*/5", hour="0-1,3-23"),
+            "Couverture des zones par mois pour le tableau de bord ARS (recalcul)",
+            task="missions.coverage_refresh",
+            beat_entry="coverage-refresh",
+        ),
         Job(
             "retention",
             "missions.jobs.run_retention",

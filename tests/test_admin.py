@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
+from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -355,3 +356,52 @@ def test_the_large_changelists_stay_within_their_query_budget(console, zone, mod
         BUILDERS[model]()
     app_label, model_name = model.split(".")
     assert changelist_queries(console, reverse(f"admin:{app_label}_{model_name}_changelist")) <= budget
+
+
+def test_the_selection_box_of_a_row_is_written_as_django_writes_it(console, zone):
+    """Written with format_html (config/admin_authority.py) rather than by rendering the widget's templates for
+    each row: the same markup, the object's name escaped once."""
+    from django.contrib.admin.options import ModelAdmin
+    from django.contrib.admin.sites import site as admin_site
+
+    booking = f.BookingFactory(doctor=f.DoctorFactory(last_name="Dupont & <Fils>"), slot=f.SlotFactory())
+    ours = admin_site._registry[Booking].action_checkbox(booking)
+    assert ours == ModelAdmin.action_checkbox(admin_site._registry[Booking], booking)
+    assert "Dupont &amp; &lt;Fils&gt;" in ours
+    page = console.get(reverse("admin:missions_booking_changelist")).content.decode()
+    assert ours in page
+
+
+def test_the_doctors_date_hierarchy_reads_its_months_once(console, zone):
+    """The submission date is a date-time: the months that hold one, and the first and last, come from one query
+    (config/admin_scale.py), the same answers as Django's."""
+    moments = [
+        datetime.datetime(2025, 12, 31, 23, 30, tzinfo=datetime.UTC),  # 1 January 2026 in Paris
+        datetime.datetime(2026, 3, 5, 10, 0, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 3, 20, 10, 0, tzinfo=datetime.UTC),
+    ]
+    for moment in moments:
+        doctor = f.DoctorFactory(zones=[zone])
+        Doctor.objects.filter(pk=doctor.pk).update(submitted_at=moment)
+    doctors = reverse("admin:missions_doctor_changelist")
+    qs = Doctor.objects.all()
+    with CaptureQueriesContext(connection) as queries:
+        response = console.get(doctors)
+    probed = response.context["cl"].queryset
+    assert list(probed.datetimes("submitted_at", "year")) == list(qs.datetimes("submitted_at", "year"))
+    assert list(probed.datetimes("submitted_at", "month", "DESC")) == list(
+        qs.datetimes("submitted_at", "month", "DESC")
+    )
+    assert probed.aggregate(first=Min("submitted_at"), last=Max("submitted_at")) == qs.aggregate(
+        first=Min("submitted_at"), last=Max("submitted_at")
+    )
+    assert sum("submitted_at" in q["sql"] and "MIN(" in q["sql"] for q in queries.captured_queries) == 1
+    page = response.content.decode()
+    assert "submitted_at__year=2026" in page and "submitted_at__year=2025" not in page  # Paris time
+
+
+def test_the_bookings_date_bounds_are_read_once(console, zone):
+    f.BookingFactory(slot=f.SlotFactory(site=f.HostSiteFactory(zone=zone)))
+    with CaptureQueriesContext(connection) as queries:
+        console.get(reverse("admin:missions_booking_changelist"))
+    assert sum('MIN("missions_booking"."date")' in q["sql"] for q in queries.captured_queries) == 1

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -18,13 +19,17 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.audit import record_bulk_read
 from accounts.authority import ars_zones, visible
 from directory.check import check_many
+from missions.coverage import DASHBOARD_MONTHS, Figures, dashboard_window, precomputed, previous_months
 from missions.models import Booking, Doctor
-from missions.queries import CoverageRow, coverage, next_months, stuck_files
+from missions.queries import CoverageRow, next_months, stuck_files
 from missions.views.access import ars_space
 
-MONTHS = 6
+MONTHS = DASHBOARD_MONTHS
 LATE_CANCELLATIONS_DAYS = 30
 LIST_LIMIT = 50
+# The zones × months tables show this many zones a page (the month totals and the chart count every zone): a large
+# region has 258 zones, and 3,100 cells made two thirds of the page's CPU (bench/README.md, issue #20).
+ZONES_PER_PAGE = 50
 CHART_WIDTH, CHART_HEIGHT = 720, 280
 CHART_LEFT, CHART_BOTTOM, CHART_TOP = 48, 40, 16
 DOCTOR_COLUMNS = ("first_name", "last_name")
@@ -84,16 +89,6 @@ def coverage_matrix_html(rows: list[CoverageRow]) -> SafeString:
     return mark_safe("\n".join("".join(cells) + "</tr>" for cells in lines.values()))  # noqa: S308 - escaped above
 
 
-def previous_months(count: int, today: date) -> list[date]:
-    """The `count` months ending with the current one, oldest first."""
-    first = today.replace(day=1)
-    months = []
-    for _ in range(count):
-        months.append(first)
-        first = (first - timedelta(days=1)).replace(day=1)
-    return months[::-1]
-
-
 def achievement_matrix_html(rows: list[CoverageRow]) -> SafeString:
     """What the mission achieves, zones × past months: the consultations attested and the days worked (built
     here like the coverage matrix, for the same reason)."""
@@ -120,17 +115,14 @@ class MonthAchieved:
     completed: Decimal = Decimal("0")
 
 
-def achievements(rows: list[CoverageRow], months: list[date]) -> dict:
-    """The dashboard's « ce que la mission apporte »: consultations attested per zone and month (`rows`, of
-    `months`), and per month."""
-    per_month = {month: MonthAchieved(month) for month in months}
-    for row in rows:
-        per_month[row.month].consultations += row.consultations
-        per_month[row.month].completed += row.completed_days
+def achievements(rows: list[CoverageRow], per_month: dict[date, Figures]) -> dict:
+    """The dashboard's « ce que la mission apporte »: consultations attested per zone and month (`rows`: a page of
+    zones), and per month (`per_month`: every zone)."""
+    months = list(per_month)
     return {
         "achieved_labels": [date_format(m, "F Y") for m in months],
         "achieved_matrix": achievement_matrix_html(rows),
-        "achieved_totals": list(per_month.values()),
+        "achieved_totals": [MonthAchieved(m, figures[3], figures[2]) for m, figures in per_month.items()],
     }
 
 
@@ -215,6 +207,16 @@ def _admin_changelist(model: str) -> str | None:
         return None
 
 
+class _DayLabels(dict):
+    """A date → (« jeudi 3 décembre 2026 », « 3 décembre 2026 »), as the template's `date` filter writes them."""
+
+    def __call__(self, day: date) -> tuple[str, str]:
+        labels = self.get(day)
+        if labels is None:
+            labels = self[day] = (date_format(day, "l j F Y"), date_format(day, "j F Y"))
+        return labels
+
+
 @ars_space
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -225,17 +227,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     doctors = visible(request.user, Doctor)
     bookings = visible(request.user, Booking)
 
-    # One coverage read for the months ahead and the months past (what the mission achieved): the same queries.
+    # One read of the precomputed coverage (missions.coverage: the job's last count, at most a few minutes old)
+    # for the months ahead and the months past (what the mission achieved).
     past = previous_months(MONTHS, today)
-    read = coverage(sorted({*months, *past}), zones=zones)
-    rows = [row for row in read if row.month in months]
-    totals = {m: MonthTotal(month=m) for m in months}
-    for row in rows:
-        total = totals[row.month]
-        total.target += row.target_days
-        total.requested += row.requested_days
-        total.confirmed += row.confirmed_days
-        total.completed += row.completed_days
+    counted = precomputed(dashboard_window(today), zones)
+    zone_page = Paginator(counted.zones, ZONES_PER_PAGE).get_page(request.GET.get("page"))
+    page_zones = list(zone_page.object_list)
+    rows = counted.rows(page_zones, months)
+    target = sum((Decimal(zone.target_days_per_month) for zone in counted.zones), Decimal(0))
+    totals = {m: MonthTotal(m, target, *figures[:3]) for m, figures in counted.per_month(months).items()}
     month_totals = [totals[m] for m in months]
     chart = _chart(month_totals)
 
@@ -285,6 +285,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Each application beside what the RPPS directory says of it (two queries for the 50 of them).
     checks = check_many(shown["awaiting"])
     awaiting_checked = [(doctor, checks[doctor.rpps]) for doctor in shown["awaiting"]]
+    # Each booking with its date written out, each distinct date formatted once: the lists' 100 bookings fall on
+    # a few days (the `date` filter cost 200 calls a page).
+    days = _DayLabels()
+    dated = {name: [(booking, *days(booking.date)) for booking in shown[name]] for name in ("unconfirmed", "late")}
     return render(
         request,
         "ars/dashboard.html",
@@ -292,15 +296,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "months": months,
             "month_labels": [date_format(m, "F Y") for m in months],
             "matrix": coverage_matrix_html(rows),
+            "zone_page": zone_page,
+            "zone_count": zone_page.paginator.count,
+            "counted_at": counted.refreshed_at,
             "month_totals": month_totals,
             "chart": chart,
             **shown,
             "awaiting_checked": awaiting_checked,
+            "unconfirmed_dated": dated["unconfirmed"],
+            "late_dated": dated["late"],
             "confirm_days": settings.CONFIRM_REMINDER_DAYS,
             "late_days": LATE_CANCELLATIONS_DAYS,
             "admin_doctors": admin_doctors,
             "file_steps": file_steps,
             "admin_bookings": _admin_changelist("booking"),
-            **achievements([row for row in read if row.month in past], past),
+            **achievements(counted.rows(page_zones, past), counted.per_month(past)),
         },
     )

@@ -90,6 +90,14 @@ def test_lists_awaiting_validation_unconfirmed_and_late_cancellations(ars_client
     pending = text.split("Réservations non confirmées à 3 jours ou moins", 1)[1].split("Annulations tardives", 1)[0]
     assert f"Dr {unconfirmed.doctor.full_name}" in pending and f"Dr {later.doctor.full_name}" not in pending
     assert "Enfant malade" in text and f"Dr {late.doctor.full_name}" in text
+    # Dates written as the template's `date` filter writes them (the view formats each distinct date once).
+    with translation.override("fr"):
+        long_day = Template('{{ d|date:"l j F Y" }}').render(Context({"d": soon}))
+        short_day = Template("{{ d|date:'j F Y' }}").render(Context({"d": soon}))
+    assert pending.count(long_day) == 1 and text.split("Annulations tardives", 1)[1].count(long_day) >= 1
+    assert f"Voir la réservation du Dr {unconfirmed.doctor.full_name} le {short_day}" in ars_client.get(
+        "/ars/"
+    ).content.decode().replace("&#x27;", "'")
 
 
 def test_ars_staff_see_their_region_only(ars_client, zone):
