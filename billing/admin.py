@@ -25,7 +25,7 @@ from billing import services
 from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine, month_label
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from core.errors import RuleViolation
-from missions.admin import ConfirmForm, apply_each, apply_with_form
+from missions.admin import ConfirmForm, apply_each, apply_with_form, counted
 
 INLINE_LINES = 200
 
@@ -223,8 +223,9 @@ class StatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                 label = month_label(form.cleaned_data["month"])
                 self.message_user(
                     request,
-                    f"Relevés de {label} : {len(result.statements)} brouillon(s) créé(s) ou rafraîchi(s), "
-                    f"{len(result.already_issued)} déjà émis laissé(s) tel(s) quel(s).",
+                    f"Relevés de {label} : "
+                    + counted("{count} brouillon(s) créé(s) ou rafraîchi(s), ", len(result.statements))
+                    + counted("{count} déjà émis laissé(s) tel(s) quel(s).", len(result.already_issued)),
                     messages.SUCCESS,
                 )
                 return redirect("admin:billing_statement_changelist")

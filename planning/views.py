@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.authority import offered, visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
+from missions.admin import counted
 from missions.models import Doctor
 from missions.queries import next_months
 from missions.views.access import ars_space, doctor_space
@@ -129,9 +130,14 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
         except RuleViolation as exc:
             messages.error(request, exc.message)
         else:
-            text = f"{sent.offers} proposition(s) envoyée(s) à {sent.doctors} médecin(s), un message chacun."
-            if sent.dropped:
-                text += f" {sent.dropped} proposition(s) n'étaient plus possibles et ont été retirées."
+            text = (
+                f"{counted('{count} proposition(s) envoyée(s)', sent.offers)} à "
+                f"{counted('{count} médecin(s)', sent.doctors)}, un message chacun."
+            )
+            if sent.dropped == 1:
+                text += " 1 proposition n'était plus possible et a été retirée."
+            elif sent.dropped:
+                text += f" {sent.dropped} propositions n'étaient plus possibles et ont été retirées."
             messages.success(request, text)
         return redirect("planning:plan", plan.pk)
     doctors: dict[int, tuple[Doctor, int]] = {}

@@ -33,7 +33,7 @@ def test_generate_a_month_from_the_console(admin_client, doctor, cpam, attested_
 
     response = admin_client.post(url, {"month": "2025-10"}, follow=True)
 
-    assert "1 brouillon(s) créé(s) ou rafraîchi(s)" in response.content.decode()
+    assert "1 brouillon créé ou rafraîchi" in response.content.decode()
     assert Statement.objects.get().cpam == cpam
 
 

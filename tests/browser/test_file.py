@@ -93,7 +93,7 @@ def test_the_file_from_registration_to_payment(page: Page, live_server, world, s
     page.locator(f"input[name=_selected_action][value='{doctor.pk}']").check()
     page.locator("select[name=action]").select_option("validate")
     page.locator("button[name=index]").click()
-    expect(page.locator(".messagelist")).to_contain_text("1 dossier(s) validé(s)")
+    expect(page.locator(".messagelist")).to_contain_text("1 dossier validé")
     page.goto(base + "/ars/")
     expect(step_row(page, "billing_number")).to_contain_text("1")
     page.goto(base + "/")

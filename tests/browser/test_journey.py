@@ -101,7 +101,7 @@ def test_from_registration_to_earning(page: Page, live_server, world, shoot):
     page.locator(f"input[name=_selected_action][value='{doctor.pk}']").check()
     page.locator("select[name=action]").select_option("validate")
     page.locator("button[name=index]").click()
-    expect(page.locator(".messagelist")).to_contain_text("1 dossier(s) validé(s)")
+    expect(page.locator(".messagelist")).to_contain_text("1 dossier validé")
     doctor.refresh_from_db()
     assert doctor.status == Doctor.Status.VALIDATED
     page.goto(base + "/")

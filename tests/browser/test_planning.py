@@ -46,7 +46,7 @@ def test_an_ars_agent_proposes_reviews_and_sends_a_plan_and_a_doctor_accepts(pag
     expect(page.get_by_text(f"Dr {doctor.full_name} : 1 proposition")).to_be_visible()
     shoot("planning-03-confirm")
     page.get_by_role("button", name="Confirmer l'envoi").click()
-    expect(page.get_by_text("1 proposition(s) envoyée(s) à 1 médecin(s)")).to_be_visible()
+    expect(page.get_by_text("1 proposition envoyée à 1 médecin")).to_be_visible()
     assert Plan.objects.get().status == Plan.Status.SENT
     log_out(page)
 

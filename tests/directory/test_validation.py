@@ -172,7 +172,7 @@ def test_validating_applications_the_directory_agrees_with_takes_one_step(direct
 
     applicant.refresh_from_db()
     assert applicant.status == Doctor.Status.VALIDATED
-    assert "1 dossier(s) validé(s)" in response.content.decode()
+    assert "1 dossier validé" in response.content.decode()
 
 
 def test_a_disagreement_shows_the_checks_and_asks_the_reason(directory, applicant, console, zone):
