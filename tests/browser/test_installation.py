@@ -73,6 +73,6 @@ def test_a_volunteer_asks_about_settling_where_they_worked_and_the_ars_follows(p
         page.locator(f"input[name=_selected_action][value='{lead.pk}']").check()
         page.locator("select[name=action]").select_option("contact")
         page.locator("button[name=index]").click()
-        expect(page.locator(".messagelist")).to_contain_text("1 demande(s) marquée(s) « contacté »")
+        expect(page.locator(".messagelist")).to_contain_text("1 demande marquée « contacté »")
         lead.refresh_from_db()
         assert lead.status == InstallationLead.Status.CONTACTED and lead.contacted_by == world["ars"]
