@@ -25,7 +25,8 @@ from billing import services
 from billing.models import Cpam, CpamMembership, FlatRate, Statement, StatementLine, month_label
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from core.errors import RuleViolation
-from missions.admin import ConfirmForm, apply_each, apply_with_form, counted
+from core.words import counted
+from missions.admin import ConfirmForm, apply_each, apply_with_form
 
 INLINE_LINES = 200
 

@@ -6,6 +6,8 @@
 - `at_place`: « à » before a place's name, with the article its first word needs (« au Centre de santé de Thiers »,
   « à la Maison de santé d'Ambert », « à l'EHPAD Les Tilleuls »); a name that does not start with a known common
   noun is quoted after « au lieu d'accueil », never glued to « à » (« à Centre ou maison de santé… »).
+- `counted`: a count with its words in the right number: « 1 créneau fermé », « 2 créneaux fermés » (French
+  keeps the singular below 2).
 """
 
 from __future__ import annotations
@@ -61,3 +63,9 @@ def at_place(name: str) -> str:
     if first in _ELIDED:
         return f"à l'{name}"
     return f"au lieu d'accueil « {name} »"
+
+
+def counted(done: str, count: int) -> str:
+    """« {count} créneau(x) fermé(s). » as French reads it: « 1 créneau fermé. », « 2 créneaux fermés. »."""
+    plural = count > 1
+    return done.replace("(s)", "s" if plural else "").replace("(x)", "x" if plural else "").format(count=count)

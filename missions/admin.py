@@ -30,6 +30,7 @@ from accounts.person import signed_in
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin, titled
 from config.admin_scale import ProbedDatesAdminMixin
 from core.errors import RuleViolation
+from core.words import counted
 from directory.check import RppsCheck, check_many
 from missions import doctor_file, services
 from missions.lifecycles import DOCTOR
@@ -99,12 +100,6 @@ class AttestationForm(forms.Form):
         if data.get("attended") is False:
             data["consultations"] = None
         return data
-
-
-def counted(done: str, count: int) -> str:
-    """« {count} créneau(x) fermé(s). » as French reads it: « 1 créneau fermé. », « 2 créneaux fermés. »."""
-    plural = count > 1
-    return done.replace("(s)", "s" if plural else "").replace("(x)", "x" if plural else "").format(count=count)
 
 
 def apply_each(

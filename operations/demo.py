@@ -35,6 +35,7 @@ from billing import services as billing
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
 from core.errors import RuleViolation
 from core.history import set_history_user
+from core.words import counted
 from installation.models import CommuneZonage, InstallationLead, InstallationReferent, ZonageDecree, ZonageKind
 from installation.queries import zone_communes
 from installation.services import ask_about
@@ -140,31 +141,15 @@ class DemoReport:
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, e-mail, detail)
     password: str = DEMO_PASSWORD
     totp_secret: str = ""
-    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # keyed by the plural noun
+    created: dict[str, int] = field(
+        default_factory=lambda: defaultdict(int)
+    )  # « créneau(x) passé(s) »: core.words.counted
 
     def summary(self) -> str:
-        """« 1 médecin, 12 créneaux… »: each count with its noun in the right number, or « rien de nouveau »."""
-        parts = [
-            f"{count} {SINGULAR.get(what, what) if count == 1 else what}"
-            for what, count in self.created.items()
-            if count
-        ]
-        return ", ".join(parts) or "rien de nouveau"
-
-
-# The singular of each noun the report counts (French plurals are not a suffix rule: « créneau » → « créneaux »).
-SINGULAR = {
-    "comptes": "compte",
-    "médecins": "médecin",
-    "créneaux": "créneau",
-    "créneaux passés": "créneau passé",
-    "réservations passées": "réservation passée",
-    "réservations à venir": "réservation à venir",
-    "plannings proposés pour le mois prochain": "planning proposé pour le mois prochain",
-    "lignes de zonage (démo)": "ligne de zonage (démo)",
-    "référents installation": "référent installation",
-    "demandes d'installation": "demande d'installation",
-}
+        """« 1 médecin, 12 créneaux… »: each count with its words in the right number, or « rien de nouveau »."""
+        return ", ".join(counted("{count} " + what, count) for what, count in self.created.items() if count) or (
+            "rien de nouveau"
+        )
 
 
 @dataclass
@@ -188,7 +173,7 @@ class Demo:
             defaults={"first_name": first_name, "last_name": last_name, "password": self.password_hash, **flags},
         )
         if created:
-            self.report.created["comptes"] += 1
+            self.report.created["compte(s)"] += 1
         return user
 
     def people(self) -> None:
@@ -296,7 +281,7 @@ class Demo:
             last_submitted = len(STATUS_PLAN) - STATUS_PLAN[::-1].index(Doctor.Status.SUBMITTED)
             self.move_doctor(doctor, target, rng, cdom_refuses=n == last_submitted)
             self.backdate_doctor(doctor, target, rng)
-            self.report.created["médecins"] += 1
+            self.report.created["médecin(s)"] += 1
 
         labels = dict(Doctor.Status.choices)
         for status, email in first_by_status.items():
@@ -363,7 +348,7 @@ class Demo:
                 # A slot tomorrow / the day after at two sites: room for a last-minute booking and a late cancellation.
                 dates.append(start + timedelta(days=index))
             result = publish_slots(site=site, dates=dates, period=Period.FULL_DAY, capacity=capacity, by=by)
-            self.report.created["créneaux"] += len(result.created)
+            self.report.created["créneau(x)"] += len(result.created)
             result = publish_slots(
                 site=site,
                 dates=recurring_dates(start, end, {half_day}),
@@ -371,7 +356,7 @@ class Demo:
                 note="Consultations sans rendez-vous l'après-midi.",
                 by=by,
             )
-            self.report.created["créneaux"] += len(result.created)
+            self.report.created["créneau(x)"] += len(result.created)
 
     # --- past activity (written directly: the rules refuse the past) -------------------------------------
 
@@ -397,7 +382,7 @@ class Demo:
                 )
                 if created:
                     Slot.objects.filter(pk=slot.pk).update(created_at=_at(day - timedelta(days=30), 9))
-                    self.report.created["créneaux passés"] += 1
+                    self.report.created["créneau(x) passé(s)"] += 1
                 if slot.bookings.exists():
                     continue
                 rng = _rng("past", site.name, day.isoformat())
@@ -477,7 +462,7 @@ class Demo:
                         continue
                     if created:
                         Slot.objects.filter(pk=slot.pk).update(created_at=_at(day - timedelta(days=30), 9))
-                        self.report.created["créneaux passés"] += 1
+                        self.report.created["créneau(x) passé(s)"] += 1
                     self.past_booking(doctor, slot, self.site_users[site.pk], "completed", rng.randint(6, 22), rng)
                     break
 
@@ -524,7 +509,7 @@ class Demo:
             booking.confirmed_at, booking.confirmed_by = requested_at + timedelta(days=1), site_user
         booking.save()
         Booking.objects.filter(pk=booking.pk).update(requested_at=requested_at)
-        self.report.created["réservations passées"] += 1
+        self.report.created["réservation(s) passée(s)"] += 1
         if outcome in ("completed", "no_show"):
             # The attestation goes through the service, as the site would do it after the day.
             missions.attest_booking(
@@ -590,7 +575,7 @@ class Demo:
             )
         except RuleViolation:
             return  # full, capped for the month, already booked that day: the rules said no, as they should
-        self.report.created["réservations à venir"] += 1
+        self.report.created["réservation(s) à venir"] += 1
         decline_reason, cancel_reason, site_cancel_reason = reasons
         if outcome == "confirmed":
             missions.confirm_booking(booking, by=site_user)
@@ -637,7 +622,7 @@ class Demo:
                 result = publish_slots(
                     site=site, dates=[soon[0] + timedelta(days=1)], period=Period.MORNING, by=self.site_users[site.pk]
                 )
-                self.report.created["créneaux"] += len(result.created)
+                self.report.created["créneau(x)"] += len(result.created)
                 self.book_one(list(result.created), validated, confirm=False)
 
     def book_one(self, slots: list[Slot], doctors: list[Doctor], *, confirm: bool) -> Booking | None:
@@ -652,7 +637,7 @@ class Demo:
                     )
                 except RuleViolation:
                     continue
-                self.report.created["réservations à venir"] += 1
+                self.report.created["réservation(s) à venir"] += 1
                 if confirm:
                     booking = missions.confirm_booking(booking, by=self.site_users[slot.site_id])
                 return booking
@@ -675,7 +660,7 @@ class Demo:
                     continue
                 booking = missions.confirm_booking(booking, by=self.site_users[slot.site_id])
                 missions.cancel_booking(booking, by=doctor.user, reason="Enfant malade : je ne pourrai pas venir.")
-                self.report.created["réservations à venir"] += 1
+                self.report.created["réservation(s) à venir"] += 1
                 return
 
     def replacement(self, doctor: Doctor, day: date) -> Replacement | None:
@@ -716,7 +701,7 @@ class Demo:
             return
         month = (self.today.replace(day=1) + timedelta(days=32)).replace(day=1)
         propose_plan(region=self.region, month=month, by=self.ars, time_limit=PLAN_SECONDS)
-        self.report.created["plannings proposés pour le mois prochain"] += 1  # one at most
+        self.report.created["planning(s) proposé(s) pour le mois prochain"] += 1  # one at most
 
     # --- billing ---------------------------------------------------------------------------------------------
 
@@ -785,14 +770,14 @@ def seed_installation(demo: "Demo", validated: list[Doctor]) -> None:
             for commune in zone_communes(zone)
         ]
         CommuneZonage.objects.bulk_create(lines, ignore_conflicts=True)
-        demo.report.created["lignes de zonage (démo)"] += len(lines)
+        demo.report.created["ligne(s) de zonage (démo)"] += len(lines)
     for department in demo.region.departments.order_by("code"):
         _, made = InstallationReferent.objects.get_or_create(
             department=department,
             email=f"installation-{department.code.lower()}@demo.fr",
             defaults={"name": f"Référent installation ARS (démo), {department.name}", "phone": "04 00 00 00 00"},
         )
-        demo.report.created["référents installation"] += int(made)
+        demo.report.created["référent(s) installation"] += int(made)
     worked = (
         Booking.objects.filter(doctor__in=validated, status=Booking.Status.COMPLETED)
         .select_related("doctor__user", "zone")
@@ -806,7 +791,7 @@ def seed_installation(demo: "Demo", validated: list[Doctor]) -> None:
             zone=worked.zone,
             message="J'ai aimé consulter ici : quelles aides pour m'y installer l'an prochain ?",
         )
-        demo.report.created["demandes d'installation"] += 1
+        demo.report.created["demande(s) d'installation"] += 1
     if worked is not None:
         demo.report.logins.append(
             ("Médecin intéressé par une installation", worked.doctor.user.email, f"zone {worked.zone.name}")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.authority import offered, visible
 from accounts.person import signed_in
 from core.errors import RuleViolation
-from missions.admin import counted
+from core.words import counted
 from missions.models import Doctor
 from missions.queries import next_months
 from missions.views.access import ars_space, doctor_space

@@ -33,7 +33,7 @@ def test_the_demo_gives_the_journey_its_zonage_referents_and_a_lead():
     decree = ZonageDecree.objects.get()
     assert decree.reference == DEMO_ZONAGE_REFERENCE and "valeurs fictives" in decree.reference
     assert zonage_of(site.commune, day).kind in {"zip", "zac"}
-    assert CommuneZonage.objects.filter(decree=decree).count() == demo.report.created["lignes de zonage (démo)"]
+    assert CommuneZonage.objects.filter(decree=decree).count() == demo.report.created["ligne(s) de zonage (démo)"]
     assert InstallationReferent.objects.count() == region.departments.count() >= 12  # AuRA's 12, and the factories'
     lead = InstallationLead.objects.get()
     assert (lead.doctor, lead.zone) == (doctor, site.zone)

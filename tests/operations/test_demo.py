@@ -214,8 +214,8 @@ def test_the_report_counts_each_noun_in_its_number():
 
     report = DemoReport()
     assert report.summary() == "rien de nouveau"
-    report.created["demandes d'installation"] += 1
-    report.created["créneaux"] += 12
-    report.created["médecins"] += 0
-    report.created["créneaux passés"] += 1
+    report.created["demande(s) d'installation"] += 1
+    report.created["créneau(x)"] += 12
+    report.created["médecin(s)"] += 0
+    report.created["créneau(x) passé(s)"] += 1
     assert report.summary() == "1 demande d'installation, 12 créneaux, 1 créneau passé"

@@ -163,7 +163,7 @@ def test_the_statement_ready_e_mail_counts_one_line_and_one_day(doctor, cpam_age
     ],
 )
 def test_the_consoles_counts_are_french(count, expected):
-    from missions.admin import counted
+    from core.words import counted
 
     assert counted("{count} créneau(x) fermé(s).", count) == expected
     assert counted("{count} dossier(s) validé(s) : le CDOM et la CPAM sont prévenus.", 1) == (
