@@ -357,9 +357,22 @@ def reconcile(*, region: Region | None = None, now: datetime | None = None) -> d
     sent = PlanLine.objects.filter(status__in=PlanLine.PENDING)
     if region is not None:
         sent = sent.filter(plan__region=region)
-    lines = list(sent.select_related("slot__site", "doctor", "offer").order_by("pk"))
-    if not lines:
-        return {"accepted": 0, "expired": 0}
+    with transaction.atomic():
+        # The lines are this run's alone: two runs at once (the job and a hand-started one) each take the lines the
+        # other has not locked, and a line the other has just settled is no longer pending when its lock is free,
+        # so no line is settled twice (which the second run would find an invalid transition).
+        lines = list(
+            sent.select_related("slot__site", "doctor", "offer")
+            .select_for_update(of=("self",), skip_locked=True)
+            .order_by("pk")
+        )
+        if not lines:
+            return {"accepted": 0, "expired": 0}
+        return _settle(lines, now=now, today=today)
+
+
+def _settle(lines: list[PlanLine], *, now: datetime, today: date) -> dict[str, int]:
+    """Settle the sent lines `lines`, locked by the caller."""
     # One query, so one snapshot: read in three (READ COMMITTED), a booking committed between them made its own
     # line look « taken by others » (the PostgreSQL race of tests/planning/test_races.py).
     slot_ids = {line.slot_id for line in lines}
@@ -385,11 +398,10 @@ def reconcile(*, region: Region | None = None, now: datetime | None = None) -> d
         if why:
             line.reason = why
             expired.append(line)
-    with transaction.atomic():
-        if accepted:
-            LINE.run_many(accepted, "accept", by=None, reason="Créneau réservé par le médecin")
-        for line in expired:
-            LINE.run(line, "expire", by=None, reason=line.reason)
+    if accepted:
+        LINE.run_many(accepted, "accept", by=None, reason="Créneau réservé par le médecin", locked=True)
+    for line in expired:
+        LINE.run(line, "expire", by=None, reason=line.reason, locked=True)
     return {"accepted": len(accepted), "expired": len(expired)}
 
 

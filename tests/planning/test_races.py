@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Count, Sum
 
+from core.models import TransitionLog
 from missions.models import Booking
 from missions.services import book_slot
 from planning import services
@@ -66,3 +67,27 @@ def test_accepting_offers_while_others_book_the_same_slots(world):
         booked = active.filter(doctor_id=line.doctor_id, slot_id=line.slot_id).exists()
         assert line.status == (PlanLine.Status.ACCEPTED if booked else PlanLine.Status.EXPIRED), line.reason
     assert feb(2) <= min(s.date for s in slots)
+
+
+def test_two_runs_of_the_follow_up_at_once_settle_each_line_once(world):
+    """The job and a hand-started run follow the same offers at the same moment: each line is accepted or expired
+    once, by one of them, and neither fails on a line the other has just settled."""
+    slots = [world.slot(i % 2, 2 + i) for i in range(12)]
+    world.zones[0].target_days_per_month = world.zones[1].target_days_per_month = 20
+    world.zones[0].save(), world.zones[1].save()
+    planned = [world.doctor([i % 2], [2 + i]) for i in range(12)]
+    plan = services.propose_plan(region=world.region, month=FEBRUARY, by=world.ars)
+    services.send_plan(plan, by=world.ars)
+    for slot, doctor in zip(slots[:6], planned[:6], strict=True):
+        book_slot(doctor=doctor, slot=slot, by=doctor.user)  # these accept their offer
+    for slot in slots[6:]:
+        walk_in = f.DoctorFactory(zones=world.zones)
+        book_slot(doctor=walk_in, slot=slot, by=walk_in.user)  # these are taken by others: the offer expires
+
+    outcomes = race([lambda: services.reconcile(region=world.region)] * 4)
+
+    assert outcomes == [[OK, ""]] * 4
+    statuses = Counter(PlanLine.objects.filter(plan=plan).values_list("status", flat=True))
+    assert statuses == {PlanLine.Status.ACCEPTED: 6, PlanLine.Status.EXPIRED: 6}
+    for line in PlanLine.objects.filter(plan=plan):
+        assert TransitionLog.objects.of(line).filter(act__in=["accept", "expire"]).count() == 1  # once each
