@@ -19,6 +19,7 @@ from accounts.models import AccessLog, User
 from accounts.privacy import close_account
 from config.admin_authority import ScopedAdminMixin, ScopedInlineMixin
 from core.errors import RuleViolation
+from core.words import counted
 
 
 def _through_authority(model_admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
@@ -82,7 +83,9 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
                 self.message_user(request, f"{user.email} : {refusal.message}", level=messages.ERROR)
             else:
                 closed += 1
-        self.message_user(request, f"{closed} compte(s) fermé(s) et anonymisé(s).", level=messages.SUCCESS)
+        self.message_user(
+            request, counted("{count} compte(s) fermé(s) et anonymisé(s).", closed), level=messages.SUCCESS
+        )
 
 
 @admin.register(AccessLog)

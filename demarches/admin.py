@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.authority import may
 from accounts.person import signed_in
 from config.admin_authority import ScopedAdminMixin
+from core.words import counted
 from demarches import services
 from demarches.client import configured
 from demarches.models import Decision, DemarcheSync, Dossier
@@ -133,4 +134,4 @@ class DecisionAdmin(ReadOnly):
     @admin.action(description="Renvoyer à DS les décisions en échec sélectionnées", permissions=["service"])
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.retry_decisions(queryset.select_related("dossier"), by=signed_in(request))
-        self.message_user(request, f"{count} décision(s) remise(s) en file d'envoi.", messages.SUCCESS)
+        self.message_user(request, counted("{count} décision(s) remise(s) en file d'envoi.", count), messages.SUCCESS)

@@ -40,6 +40,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.authority import require
 from core.history import set_history_user
+from core.words import counted
 from demarches.client import DsClient, DsError, DsFailure, DsUnavailable, configured, write_back_configured
 from demarches.fieldmap import FieldMap, convert
 from demarches.models import Decision, DemarcheSync, Dossier, DossierState, ImportStatus
@@ -86,10 +87,11 @@ class SyncReport:
             return self.skipped
         o = self.outcomes
         text = (
-            f"{self.read} dossier(s) lu(s) en {self.pages} page(s) : {o.get(Outcome.CREATED, 0)} créé(s), "
+            f"{counted('{count} dossier(s) lu(s)', self.read)} en {counted('{count} page(s)', self.pages)} : "
+            f"{counted('{count} créé(s)', o.get(Outcome.CREATED, 0))}, "
             f"{o.get(Outcome.UPDATED, 0)} mis à jour, {o.get(Outcome.TO_COMPLETE, 0)} à compléter, "
-            f"{o.get(Outcome.NOT_IMPORTED, 0)} non importé(s) (refusés ou sans suite), "
-            f"{o.get(Outcome.UNCHANGED, 0) + o.get(Outcome.KEPT, 0)} inchangé(s)."
+            f"{counted('{count} non importé(s)', o.get(Outcome.NOT_IMPORTED, 0))} (refusés ou sans suite), "
+            f"{counted('{count} inchangé(s)', o.get(Outcome.UNCHANGED, 0) + o.get(Outcome.KEPT, 0))}."
         )
         if self.error:
             text += f" Interrompu : {self.error}"

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from core.words import counted
+
 SEPARATOR = "|"
 RPPS_PREFIX = "8"  # « Identification nationale PP » of an RPPS number: 8 followed by the 11 digits
 DOCTOR_PROFESSION_CODE = "10"  # « Médecin »
@@ -130,7 +132,8 @@ def header_positions(header_line: str) -> tuple[int, list[int]]:
     if missing:
         raise ExtractionError(
             "Ce fichier n'est pas l'extraction « PS_LibreAcces_Personne_activite » de l'Annuaire santé attendue : "
-            f"colonne(s) absente(s) de la ligne d'en-tête : {', '.join(f'« {m} »' for m in missing)}."
+            + counted("colonne(s) absente(s) de la ligne d'en-tête : ", len(missing))
+            + f"{', '.join(f'« {m} »' for m in missing)}."
         )
     return len(names), [positions[name] for name in COLUMNS.values()]
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from core.words import counted
 from directory.extraction import FIELDS, ExtractionError, Tally, read_rows
 from directory.models import ENTRY_TABLE, DirectoryLoad
 
@@ -82,8 +83,8 @@ def _record(name: str, size: int, tally: Tally, entries: int, persons: int, star
 def _refuse_empty(tally: Tally) -> None:
     if tally.rpps_lines == 0:
         raise ExtractionError(
-            f"Aucune ligne d'un numéro RPPS dans ce fichier ({tally.lines} ligne(s) lue(s), dont {tally.malformed} "
-            "mal formée(s)) : l'annuaire en vigueur est conservé."
+            f"Aucune ligne d'un numéro RPPS dans ce fichier ({counted('{count} ligne(s) lue(s)', tally.lines)}, "
+            f"dont {counted('{count} mal formée(s)', tally.malformed)}) : l'annuaire en vigueur est conservé."
         )
 
 

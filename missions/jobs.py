@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.words import counted
 from missions import notices
 from missions.coverage import dashboard_window, refresh
 from missions.models import Booking, Doctor
@@ -270,13 +271,14 @@ def run_retention(now: datetime | None = None, dry_run: bool = False) -> JobRepo
             bodies.update(body_text="", body_html=""),
         )
     labels = (
-        f"requête(s) idempotente(s) de plus de {settings.IDEMPOTENCY_RETENTION_DAYS} jours supprimée(s)",
-        f"message(s) envoyé(s) il y a plus de {settings.OUTBOX_SENT_RETENTION_DAYS} jours supprimé(s)",
-        f"message(s) envoyé(s) il y a plus de {settings.OUTBOX_SENT_BODY_RETENTION_DAYS} jours vidé(s) de leur texte",
+        f"{{count}} requête(s) idempotente(s) de plus de {settings.IDEMPOTENCY_RETENTION_DAYS} jours supprimée(s)",
+        f"{{count}} message(s) envoyé(s) il y a plus de {settings.OUTBOX_SENT_RETENTION_DAYS} jours supprimé(s)",
+        f"{{count}} message(s) envoyé(s) il y a plus de {settings.OUTBOX_SENT_BODY_RETENTION_DAYS} jours vidé(s) "
+        "de leur texte",
     )
     for count, label in zip(counts, labels, strict=True):
         report.claimed += count
-        report.lines.append(f"{count} {label}")
+        report.lines.append(counted(label, count))
     return finish(report)
 
 
@@ -292,6 +294,7 @@ def run_coverage_refresh(now: datetime | None = None, dry_run: bool = False) -> 
     if not dry_run:
         report.claimed = refresh(months, now=now)
     report.lines.append(
-        f"{report.claimed} couverture(s) zone × mois recalculée(s), de {months[0]:%m/%Y} à {months[-1]:%m/%Y}"
+        counted("{count} couverture(s) zone × mois recalculée(s)", report.claimed)
+        + f", de {months[0]:%m/%Y} à {months[-1]:%m/%Y}"
     )
     return finish(report)

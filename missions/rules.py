@@ -55,7 +55,7 @@ def check_monthly_cap(already: Decimal, adding: Decimal, day: date) -> None:
     if already + adding > cap:
         raise RuleViolation(
             "monthly_cap_reached",
-            f"Vous avez déjà {format_days(already)} réservé(s) en {MONTHS_FR[day.month - 1]} {day.year} : "
+            f"Vous avez déjà {format_days(already)} réservé{plural_s(already)} en {MONTHS_FR[day.month - 1]} {day.year} : "
             f"la mission est limitée à {format_days(cap)} par mois.",
         )
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.words import counted
 from notifications.jobs import JobReport, finish
 from planning import services
 from planning.models import PlanSchedule
@@ -27,7 +28,8 @@ def run_plans(now: datetime | None = None, dry_run: bool = False) -> JobReport:
         followed = services.reconcile(now=now)
         if followed["accepted"] or followed["expired"]:
             report.lines.append(
-                f"Propositions suivies : {followed['accepted']} acceptée(s), {followed['expired']} expirée(s)."
+                f"Propositions suivies : {counted('{count} acceptée(s)', followed['accepted'])}, "
+                f"{counted('{count} expirée(s)', followed['expired'])}."
             )
     month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     due = PlanSchedule.objects.filter(active=True, day_of_month=today.day).select_related("region")
@@ -43,5 +45,6 @@ def run_plans(now: datetime | None = None, dry_run: bool = False) -> JobReport:
             continue
         plan = services.propose_plan(region=region, month=month, by=None)
         url = settings.SITE_URL + reverse("planning:plan", args=[plan.pk])
-        report.record(f"{line} : {plan.figures.get('proposed_lines', 0)} proposition(s)", PlanReady(plan, url).send())
+        proposed = counted("{count} proposition(s)", plan.figures.get("proposed_lines", 0))
+        report.record(f"{line} : {proposed}", PlanReady(plan, url).send())
     return finish(report)

@@ -151,8 +151,8 @@ def test_the_command_shows_its_progress_on_stderr_and_sums_up(extraction):
     assert err.getvalue().splitlines()[-1].startswith("Annuaire RPPS [##############################] 100 %")
     assert "Annuaire RPPS chargé depuis PS_LibreAcces_Personne_activite_202612010915.txt : 7 lignes" in out.getvalue()
     assert "3 personnes, 4 entrées distinctes" in out.getvalue()
-    assert "1 ligne(s) mal formée(s) ignorée(s)" in out.getvalue()
-    assert "ligne(s) 8" in out.getvalue()
+    assert "1 ligne mal formée ignorée" in out.getvalue()
+    assert "par exemple ligne 8." in out.getvalue()
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):

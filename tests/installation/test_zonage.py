@@ -170,7 +170,7 @@ def test_the_command_loads_a_good_file(tmp_path, territory, capsys):
         "--source",
         "https://www.auvergne-rhone-alpes.ars.sante.fr/",
     )
-    assert "1 ligne(s) de zonage enregistrée(s)" in capsys.readouterr().out
+    assert "1 ligne de zonage enregistrée" in capsys.readouterr().out
     assert ZonageDecree.objects.get().source_url == "https://www.auvergne-rhone-alpes.ars.sante.fr/"
 
 

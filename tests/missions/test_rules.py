@@ -173,14 +173,15 @@ def test_r1_two_days_a_month_then_cap_reached(periods, doctor, site, month):
     for period in (FULL, MORNING):
         extra = f.SlotFactory(site=site, date=month + timedelta(days=20), period=period)
         error = refused("monthly_cap_reached", book, doctor, extra)
-        assert "2 jours" in error.message
+        assert "Vous avez déjà 2 jours réservés en" in error.message
     assert Booking.objects.filter(doctor=doctor).count() == len(periods)
 
 
 def test_r1_one_and_a_half_days_leave_room_for_a_half_day_only(doctor, site, month):
     for slot in slots_in(site, month, [FULL, MORNING]):
         book(doctor, slot)
-    refused("monthly_cap_reached", book, doctor, f.SlotFactory(site=site, date=month + timedelta(days=10)))
+    error = refused("monthly_cap_reached", book, doctor, f.SlotFactory(site=site, date=month + timedelta(days=10)))
+    assert "Vous avez déjà 1,5 jour réservé en" in error.message  # French: singular below 2
     book(doctor, f.SlotFactory(site=site, date=month + timedelta(days=10), period=AFTERNOON))
     assert services.month_days_booked(doctor.pk, month) == Decimal("2")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
+from core.words import counted
 from directory.extraction import ExtractionError
 from directory.loading import load_directory
 
@@ -79,7 +80,9 @@ class Command(BaseCommand):
             lines = ", ".join(str(n) for n in tally.malformed_examples)
             self.stdout.write(
                 self.style.WARNING(
-                    f"{tally.malformed} ligne(s) mal formée(s) ignorée(s) (nombre de champs différent de l'en-tête), "
-                    f"par exemple ligne(s) {lines}."
+                    counted("{count} ligne(s) mal formée(s) ignorée(s)", tally.malformed)
+                    + " (nombre de champs différent de l'en-tête), "
+                    + counted("par exemple ligne(s) ", len(tally.malformed_examples))
+                    + f"{lines}."
                 )
             )

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.words import counted
 from installation.zonage import DecreeFacts, load_zonage
 from sites.models import Region
 from sites.reference import ReferenceDataError
@@ -52,4 +53,8 @@ class Command(BaseCommand):
             decree = load_zonage(path, region, facts, loaded_by="manage.py load_zonage")
         except ReferenceDataError as exc:
             raise CommandError("Rien n'a été enregistré.\n" + "\n".join(exc.errors)) from exc
-        self.stdout.write(self.style.SUCCESS(f"{decree} : {decree.lines.count()} ligne(s) de zonage enregistrée(s)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{decree} : " + counted("{count} ligne(s) de zonage enregistrée(s).", decree.lines.count())
+            )
+        )

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.words import counted
 from operations.reference import load_reference_data
 from sites.reference import DATA_DIR, ReferenceDataError
 
@@ -31,7 +32,8 @@ class Command(BaseCommand):
                 f"Données de référence chargées : {report.departments} départements, {report.epcis} EPCI, "
                 f"{report.communes} communes, {report.zones} zones connues "
                 f"({report.host_sites_created} lieux d'accueil créés), {report.cpams} CPAM, "
-                f"{report.flat_rates} forfait(s), {report.aids} aide(s) à l'installation créée(s) ou mise(s) à jour."
+                + counted("{count} forfait(s), ", report.flat_rates)
+                + counted("{count} aide(s) à l'installation créée(s) ou mise(s) à jour.", report.aids)
             )
         )
         if zones is not None:

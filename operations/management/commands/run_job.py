@@ -9,6 +9,7 @@ from datetime import date, datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.words import counted
 from operations.jobs import JOBS
 
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS(report.summary()) if not report.errors else report.summary())
         if report.errors:
-            raise CommandError(f"{report.errors} élément(s) en erreur : voir les journaux.")
+            raise CommandError(counted("{count} élément(s) en erreur : voir les journaux.", report.errors))
 
 
 def _as_of(text: str) -> datetime:
