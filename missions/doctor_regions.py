@@ -34,7 +34,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
@@ -99,6 +99,30 @@ def add_booking_region(doctor_id: int, zone_id: int) -> None:
             DoctorRegion.objects.bulk_create(
                 [DoctorRegion(doctor_id=doctor_id, region_id=region_id)], ignore_conflicts=True
             )
+
+
+def _rule_sql() -> str:
+    """The rule as one SELECT of (doctor_id, region_id) over every doctor, for the bulk doors (the bench's seed)."""
+    q = connection.ops.quote_name
+    doctor, zones, booking = Doctor._meta.db_table, DoctorZone._meta.db_table, Booking._meta.db_table
+    zone, department = Zone._meta.db_table, Department._meta.db_table
+    return (
+        f"SELECT d.id, dep.region_id FROM {q(doctor)} d JOIN {q(department)} dep ON dep.id = d.practice_department_id "
+        f"UNION SELECT dz.doctor_id, dep.region_id FROM {q(zones)} dz JOIN {q(zone)} z ON z.id = dz.zone_id "
+        f"JOIN {q(department)} dep ON dep.id = z.department_id "
+        f"UNION SELECT b.doctor_id, dep.region_id FROM (SELECT DISTINCT zone_id, doctor_id FROM {q(booking)}) b "
+        f"JOIN {q(zone)} z ON z.id = b.zone_id JOIN {q(department)} dep ON dep.id = z.department_id"
+    )
+
+
+def rebuild_doctor_regions() -> int:
+    """Empty the table and fill it from the rule, in one INSERT … SELECT: for doors that write doctors, zones or
+    bookings in bulk without the ORM (the bench's seed, by COPY). Returns the number of rows."""
+    table = connection.ops.quote_name(DoctorRegion._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(f"INSERT INTO {table} (doctor_id, region_id) {_rule_sql()}")
+        return cursor.rowcount
 
 
 @dataclass
