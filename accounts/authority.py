@@ -209,22 +209,12 @@ _Rule = Callable[[Scope], list[Q] | Q | None]  # None: NOTHING
 def _doctor_of_regions(regions: Iterable[int]) -> Q:
     """A doctor is of a region when a zone they cover, their main practice or one of their bookings lies in it.
 
-    One `pk IN (… UNION …)` of the three id sets, which PostgreSQL hashes once, rather than three ORed EXISTS
-    evaluated doctor by doctor: the admin's list of a region's doctors at national scale went from ~850 ms of
-    database time a page to a few dozen (bench/README.md)."""
-    regions = list(regions)
-    doctor = apps.get_model("missions", "Doctor")
-    booking = apps.get_model("missions", "Booking")
-    ids = (
-        doctor.objects.filter(practice_department__region_id__in=regions)
-        .order_by()
-        .values("pk")
-        .union(
-            doctor.zones.through.objects.filter(zone__department__region_id__in=regions).order_by().values("doctor_id"),
-            booking.objects.filter(zone__department__region_id__in=regions).order_by().values("doctor_id"),
-        )
-    )
-    return Q(pk__in=ids)
+    That rule's result is kept, doctor by doctor, in `missions.DoctorRegion` (missions.doctor_regions keeps it
+    exact on every write of its three sources, and checks it every night): this is a lookup in its (region,
+    doctor) index, not the UNION of three id sets the rule costs (whose bookings' set read 94,000 index entries in
+    the largest region on every list or count: bench/README.md, « Issue #20, round 3 »)."""
+    doctor_region = apps.get_model("missions", "DoctorRegion")
+    return Q(pk__in=doctor_region.objects.filter(region_id__in=list(regions)).values("doctor_id"))
 
 
 def _catalogue_zone(scope: Scope) -> list[Q]:

@@ -700,6 +700,16 @@ class Bench:
                    ON CONFLICT DO NOTHING RETURNING id""",
                 [[d for d, _ in racers], sorted({s[4] for s in chosen})],
             ).fetchall()
+            # Written without the ORM, so the regions these zones give the racers (missions.doctor_regions) too:
+            # only the rows that were not there, removed with the zones.
+            regions_added = conn.execute(
+                """INSERT INTO missions_doctorregion (doctor_id, region_id)
+                   SELECT DISTINCT dz.doctor_id, dep.region_id FROM missions_doctor_zones dz
+                   JOIN sites_zone z ON z.id = dz.zone_id JOIN sites_department dep ON dep.id = z.department_id
+                   WHERE dz.id = ANY(%s)
+                   ON CONFLICT DO NOTHING RETURNING id""",
+                [[i for (i,) in declared]],
+            ).fetchall()
             for n in range(64):
                 doctor, token = racers[n % len(racers)]
                 order = slot_ids[:]
@@ -727,6 +737,7 @@ class Bench:
             finally:
                 self.undo_bookings(conn, marks)
                 conn.execute("DELETE FROM missions_doctor_zones WHERE id = ANY(%s)", [[i for (i,) in declared]])
+                conn.execute("DELETE FROM missions_doctorregion WHERE id = ANY(%s)", [[i for (i,) in regions_added]])
         codes: dict[str, int] = {}
         for item in result["bodies"] or []:
             key = str(item["status"])

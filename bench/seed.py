@@ -43,6 +43,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from billing.lines import FIGURES, SNAPSHOT
+from missions.doctor_regions import rebuild_doctor_regions
 from sites.identifiers import with_luhn_key
 
 PASSWORD = "bench-mot-de-passe-2026"
@@ -1098,6 +1099,10 @@ def seed(
         empty_tables(cursor)
         steps["truncate"] = time.perf_counter() - t
         counts = gen.write(cursor, steps)
+        t = time.perf_counter()
+        # COPY sends no signal: the doctors' regions (missions.doctor_regions) are filled from the rule at once.
+        counts["doctor regions"] = rebuild_doctor_regions()
+        steps["doctor regions"] = time.perf_counter() - t
         reset_sequences(cursor)
         _join_ars_group(gen)
         meta = gen.meta()

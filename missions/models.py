@@ -10,7 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from sites.identifiers import validate_rpps
-from sites.models import Commune, Department, Period, Slot, Zone
+from sites.models import Commune, Department, Period, Region, Slot, Zone
 
 
 def new_ical_token() -> str:
@@ -199,6 +199,14 @@ class Doctor(models.Model):
 
     def __str__(self) -> str:
         return f"Dr {self.first_name} {self.last_name}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # What the row held when read: the regions' receivers (missions.doctor_regions) refresh a doctor's regions
+        # when a save changes the practice department, without reading the row again on every save.
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_practice_department_id = instance.__dict__.get("practice_department_id")
+        return instance
 
     @property
     def full_name(self) -> str:
@@ -389,6 +397,13 @@ class Booking(models.Model):
     def __str__(self) -> str:
         return f"{self.doctor} – {self.slot}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # As Doctor.from_db: the doctor and zone the row held, for missions.doctor_regions' receivers.
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_doctor_zone = (instance.__dict__.get("doctor_id"), instance.__dict__.get("zone_id"))
+        return instance
+
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
@@ -443,3 +458,25 @@ class ZoneMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone} – {self.month:%m/%Y}"
+
+
+class DoctorRegion(models.Model):
+    """A region a doctor is « of » (accounts.authority: the ARS staff of that region see them): the region of their
+    main practice, of a zone they cover, or of a zone they booked in. Derived, never edited: exactly that rule's
+    result, kept by `missions.doctor_regions` (read there who writes it, and the nightly check that compares it
+    with the rule recomputed from scratch). A stale row is a visibility bug, not a stale figure."""
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="+", verbose_name="médecin")
+    # No index of its own: the unique (region, doctor) begins with it, and answers « the doctors of these
+    # regions » from the index alone.
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="+", verbose_name="région", db_index=False
+    )
+
+    class Meta:
+        verbose_name = "région d'un médecin"
+        verbose_name_plural = "régions des médecins"
+        constraints = [models.UniqueConstraint(fields=["region", "doctor"], name="doctorregion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.doctor_id} – {self.region_id}"

@@ -142,6 +142,16 @@ JOBS: dict[str, Job] = {
             task="missions.coverage_refresh",
             beat_entry="coverage-refresh",
         ),
+        # What ARS staff see of doctors reads missions.DoctorRegion, kept on every write of its rule's inputs:
+        # this compares it with the rule recomputed from scratch, repairs and logs any drift.
+        Job(
+            "doctor_regions",
+            "missions.jobs.run_doctor_regions_check",
+            crontab(minute=45, hour=4),
+            "Contrôle des régions des médecins (visibilité ARS) : écarts réparés et signalés",
+            task="missions.doctor_regions_check",
+            beat_entry="doctor-regions-check",
+        ),
         Job(
             "retention",
             "missions.jobs.run_retention",

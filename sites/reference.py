@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 
 from sites.identifiers import validate_insee_code, validate_siren
 from sites.models import Commune, Department, Epci, HostSite, Region, Zone
+from sites.signals import territory_moved
 
 DATA_DIR = Path(settings.BASE_DIR) / "data" / "aura"
 REGION_NAMES = {"84": "Auvergne-Rhône-Alpes"}
@@ -95,12 +96,20 @@ def load_departments(rows: Iterable[CsvRow], cdom_rows: Iterable[CsvRow] = ()) -
     """Departments of known regions, with their CDOM contact (organismes.csv rows of type CDOM)."""
     rows = list(rows)
     regions = {code: load_region(code) for code in sorted({row["region"] for row in rows})}
+    by_code = {row["code"]: row for row in rows}
+    before = dict(Department.objects.filter(code__in=by_code).values_list("code", "region_id"))
     Department.objects.bulk_create(
         [Department(code=row["code"], name=row["nom"], region=regions[row["region"]]) for row in rows],
         update_conflicts=True,
         unique_fields=["code"],
         update_fields=["name", "region"],
     )
+    moved = [code for code, region_id in before.items() if regions[by_code[code]["region"]].pk != region_id]
+    if moved:
+        territory_moved.send(
+            sender=Department,
+            department_ids=list(Department.objects.filter(code__in=moved).values_list("pk", flat=True)),
+        )
     cdoms = {_department_code(row["departement"]): row for row in cdom_rows}
     changed = []
     for department in Department.objects.filter(code__in=cdoms):
@@ -304,6 +313,7 @@ def load_zones(rows: Iterable[CsvRow], region: Region) -> tuple[int, int]:
     if not checked:
         return 0, 0
     departments = {d.code: d.pk for d in Department.objects.filter(region=region)}
+    before = dict(Zone.objects.filter(siren__in=[z.siren for z in checked]).values_list("siren", "department_id"))
     Zone.objects.bulk_create(
         [Zone(siren=z.siren, name=z.name, department_id=departments[z.department_code]) for z in checked],
         update_conflicts=True,
@@ -311,6 +321,9 @@ def load_zones(rows: Iterable[CsvRow], region: Region) -> tuple[int, int]:
         update_fields=["name", "department"],
     )
     zones = dict(Zone.objects.filter(siren__in=[z.siren for z in checked]).values_list("siren", "pk"))
+    moved = [zones[z.siren] for z in checked if z.siren in before and before[z.siren] != departments[z.department_code]]
+    if moved:
+        territory_moved.send(sender=Zone, zone_ids=moved)
     with_site = [z for z in checked if z.site_name]
     communes = dict(
         Commune.objects.filter(insee_code__in=[z.site_commune_code for z in with_site]).values_list("insee_code", "pk")

@@ -15,7 +15,8 @@ from accounts.authority import ARS_GROUP
 from accounts.models import User
 from accounts.second_factor import check_code
 from billing.models import Cpam, CpamMembership, Statement, StatementStatus
-from missions.models import Availability, Booking, Doctor
+from missions.doctor_regions import check_doctor_regions
+from missions.models import Availability, Booking, Doctor, DoctorRegion
 from notifications.models import Message
 from operations.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, current_demo_code
 from operations.reference import load_reference_data
@@ -46,6 +47,9 @@ def test_seed_demo_builds_a_believable_month_once(db, capsys, mailoutbox):
     """One test, two seedings (seeding is the slow part): from an empty database, then again."""
     call_command("seed_demo")  # loads the reference data itself when it is missing
     first = counts()
+    # Every doctor, zone and booking the demo writes keeps the doctors' regions (missions.doctor_regions).
+    assert DoctorRegion.objects.count() >= Doctor.objects.count() > 0
+    assert not check_doctor_regions()
     first_output = capsys.readouterr().out
 
     call_command("seed_demo")
