@@ -18,59 +18,27 @@ Booking's `post_save` or to simple-history's signals (a test holds the row equal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from api.rows import Columns
 from missions.models import Booking, Doctor
 from sites.models import Commune, Epci, HostSite, Slot, Zone
-
-_Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
-
-
-class _Columns:
-    """The concrete columns of a model under a table alias, and how to turn a slice of a row into an instance."""
-
-    def __init__(self, model: type[models.Model], alias: str, db: BaseDatabaseWrapper):
-        qn = db.ops.quote_name
-        self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.names = [f.attname for f in self.fields]
-        self.sql = ", ".join(f"{alias}.{qn(f.column)}" for f in self.fields)
-        self.converters: list[tuple[int, list[_Converter], Any]] = []
-        for i, f in enumerate(self.fields):
-            expression = f.get_col(alias)
-            found = db.ops.get_db_converters(expression) + f.get_db_converters(db)  # type: ignore[attr-defined]
-            if found:
-                self.converters.append((i, found, expression))
-
-    def __len__(self) -> int:
-        return len(self.fields)
-
-    def load(self, values: Sequence[Any], db: BaseDatabaseWrapper) -> Any:
-        row = list(values)
-        for i, converters, expression in self.converters:
-            value = row[i]
-            for convert in converters:
-                value = convert(value, expression, db)
-            row[i] = value
-        return self.model.from_db(db.alias, self.names, row)
 
 
 @dataclass
 class _Statements:
-    doctor: _Columns
-    user: _Columns
+    doctor: Columns
+    user: Columns
     doctor_sql: str
-    slot: _Columns
-    site: _Columns
-    zone: _Columns
+    slot: Columns
+    site: Columns
+    zone: Columns
     slot_sql: str
     load_sql: str
     booking_fields: list
@@ -90,8 +58,8 @@ def _compose(db: BaseDatabaseWrapper) -> _Statements:
 
     qn = db.ops.quote_name
     lock = db.features.has_select_for_update
-    doctor, user = _Columns(Doctor, "d", db), _Columns(User, "u", db)
-    slot, site, zone = _Columns(Slot, "s", db), _Columns(HostSite, "h", db), _Columns(Zone, "z", db)
+    doctor, user = Columns(Doctor, "d", db), Columns(User, "u", db)
+    slot, site, zone = Columns(Slot, "s", db), Columns(HostSite, "h", db), Columns(Zone, "z", db)
     d_table, u_table = qn(Doctor._meta.db_table), qn(User._meta.db_table)
     commune_table = qn(Commune._meta.db_table)
     epci_table = qn(Epci._meta.db_table)
