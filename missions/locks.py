@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from api.rows import Columns
 from missions.models import Booking, Doctor
-from sites.models import Commune, Epci, HostSite, Slot, Zone
+from sites.models import Commune, Epci, HostSite, SiteMembership, Slot, Zone
 
 
 @dataclass
@@ -72,9 +72,18 @@ def _compose(db: BaseDatabaseWrapper) -> _Statements:
         f"WHERE d.{qn('id')} = %s" + (" FOR UPDATE OF d" if lock else "")
     )
     zones_table = qn(Doctor.zones.through._meta.db_table)
+    # The site's active members' addresses (the booking's message goes to them) in the same round trip, on
+    # PostgreSQL as an array; elsewhere NULL, and missions.notices reads them by a statement of their own.
+    membership_table = qn(SiteMembership._meta.db_table)
+    members = (
+        f"ARRAY(SELECT mu.{qn('email')} FROM {membership_table} m JOIN {u_table} mu ON mu.{qn('id')} = "
+        f"m.{qn('user_id')} WHERE m.{qn('site_id')} = s.{qn('site_id')} AND mu.{qn('is_active')})"
+        if db.vendor == "postgresql"
+        else "NULL"
+    )
     # The zone rule's fact in the slot's own statement: a change of the doctor's zones locks the doctor first.
     slot_sql = (
-        f"SELECT {slot.sql}, {site.sql}, {zone.sql}, "
+        f"SELECT {slot.sql}, {site.sql}, {zone.sql}, {members}, "
         f"EXISTS (SELECT 1 FROM {zones_table} dz WHERE dz.{qn('doctor_id')} = %s "
         f"AND dz.{qn('zone_id')} = s.{qn('zone_id')}) "
         f"FROM {qn(Slot._meta.db_table)} s "
@@ -156,8 +165,9 @@ def lock_doctor(doctor_id: int) -> tuple[Doctor, str | None]:
     return doctor, row[-1]
 
 
-def lock_slot(slot_id: int, doctor_id: int) -> tuple[Slot, bool]:
-    """The slot (its site and zone cached on it), locked; and whether the doctor declared its zone.
+def lock_slot(slot_id: int, doctor_id: int) -> tuple[Slot, bool, list[str] | None]:
+    """The slot (its site and zone cached on it), locked; whether the doctor declared its zone; and the e-mail
+    addresses of the site's active members (None where the database cannot say them in this statement: SQLite).
     Slot.DoesNotExist if there is none."""
     st = _sql()
     with connection.cursor() as cursor:
@@ -169,7 +179,8 @@ def lock_slot(slot_id: int, doctor_id: int) -> tuple[Slot, bool]:
     slot = st.slot.load(row[:a], connection)
     slot._state.fields_cache["site"] = st.site.load(row[a:b], connection)
     slot._state.fields_cache["zone"] = st.zone.load(row[b : b + len(st.zone)], connection)
-    return slot, bool(row[-1])
+    members = row[-2]
+    return slot, bool(row[-1]), None if members is None else list(members)
 
 
 def booking_load(doctor_id: int, slot_id: int, day: date, month: tuple[date, date]) -> tuple[bool, Decimal, int]:

@@ -202,7 +202,7 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
     with transaction.atomic():
         # Lock order: doctor, then slot. Always. (missions.locks: the same reads, their SQL composed once.)
         doctor, doctor_epci_siren = locks.lock_doctor(doctor.pk)
-        slot, covered = locks.lock_slot(slot.pk, doctor.pk)
+        slot, covered, site_members = locks.lock_slot(slot.pk, doctor.pk)
         if doctor.status != Doctor.Status.VALIDATED:
             raise RuleViolation(
                 "doctor_not_validated",
@@ -247,7 +247,7 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
                 "already_booked_that_day",
                 f"Vous avez déjà une mission le {slot.date:%d/%m/%Y} : une seule réservation par jour.",
             ) from exc
-        BookingRequestedNotice(booking).send()
+        BookingRequestedNotice(booking, site_member_emails=site_members).send()
     return booking
 
 

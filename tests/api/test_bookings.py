@@ -260,11 +260,12 @@ def test_two_identical_requests_at_once_create_one_booking(doctor, slot):
 def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, on_postgres, django_assert_num_queries):
     """One booking with its Idempotency-Key: the token, the doctor, the claim (one INSERT … ON CONFLICT, no
     savepoint of its own since #20), the two locks, one count of the three rules, the booking and its history (one
-    statement on PostgreSQL since #20), the site's recipients, the message, the recorded response, and the
-    savepoints (here the request's own transaction is a savepoint too, inside the test's)."""
+    statement on PostgreSQL since #20), the site's recipients (on PostgreSQL read with the slot since #20's round
+    3), the message, the recorded response, and the savepoints (here the request's own transaction is a savepoint
+    too, inside the test's)."""
     client = client_for(doctor.user)
     # A new read or write shows here before it shows in the benchmark.
-    with django_assert_num_queries(14 if on_postgres else 15) as captured:
+    with django_assert_num_queries(13 if on_postgres else 15) as captured:
         response = client.post(URL, {"slot": slot.pk}, HTTP_IDEMPOTENCY_KEY="budget-1")
 
     assert response.status_code == 201, response.content
@@ -273,6 +274,7 @@ def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, 
         assert sum("FOR UPDATE" in s for s in sql) == 2
     assert sum('FROM "missions_booking"' in s for s in sql) == 1
     assert not any('"notifications_message"."dedup_key"' in s and s.startswith("SELECT") for s in sql)
+    assert sum('"sites_sitemembership"' in s and '"email"' in s for s in sql) == 1  # the site's recipients, once
 
 
 @pytest.mark.django_db
