@@ -20,8 +20,7 @@ SELECT d.user_id, 'bookings.create', 'pgbench-' || md5(random()::text), md5(:s::
   FROM missions_doctor d WHERE d.id = :d
 ON CONFLICT DO NOTHING
 RETURNING id AS cid \gset
--- The service's own atomic block (a savepoint inside the request's transaction).
-SAVEPOINT book;
+-- (No savepoint for the service's own atomic block inside the claim's transaction since #20's round 3.)
 -- Lock order: the doctor row, then the slot row (with what the service reads alongside).
 SELECT d.id, d.status, d.user_id, u.email, c.insee_code, e.siren AS doctor_epci
   FROM missions_doctor d
@@ -77,7 +76,6 @@ VALUES ('booking_requested', 'lieu@bench.lieux.fr', 'Nouvelle demande de réserv
         repeat('Un médecin demande à venir. ', 20), repeat('<p>Un médecin demande à venir.</p>', 30),
         'pgbench-' || :bid::text || '-contact', 'pending', 0, '', now())
 ON CONFLICT DO NOTHING;
-RELEASE SAVEPOINT book;
 -- The response recorded against the key.
 UPDATE missions_idempotentrequest SET response_status = 201, response_body = jsonb_build_object('id', :bid::bigint)
  WHERE id = :cid;
