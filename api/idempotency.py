@@ -11,6 +11,7 @@ claim rolls back with it: only a successful response is recorded, and a refused 
 import hashlib
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -40,6 +41,16 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
         "corps est refusée (409 `idempotency_key_reused`)."
     ),
 )
+
+
+# Set while `create` runs inside the claim's transaction: any error of it rolls that transaction back whole.
+_within_claim: ContextVar[bool] = ContextVar("idempotency_within_claim", default=False)
+
+
+def within_claim() -> bool:
+    """Whether the caller runs inside an Idempotency-Key claim's transaction, which any error ends (rolled back
+    whole, the claim with it): work done here needs no savepoint of its own to undo a refusal."""
+    return _within_claim.get()
 
 
 class _NotRecorded(Exception):
@@ -73,7 +84,11 @@ def idempotent(request: Request, *, scope: str, create: Callable[[], Response]) 
             claim_id = _claim(user.pk, scope=scope, key=key, digest=digest)
             if claim_id is None:
                 return _replay(request, scope=scope, key=key, digest=digest)
-            response = create()
+            token = _within_claim.set(True)
+            try:
+                response = create()
+            finally:
+                _within_claim.reset(token)
             if not status.is_success(response.status_code):
                 raise _NotRecorded(response)
             _record(claim_id, response)

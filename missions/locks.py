@@ -18,59 +18,27 @@ Booking's `post_save` or to simple-history's signals (a test holds the row equal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from api.rows import Columns
 from missions.models import Booking, Doctor
-from sites.models import Commune, Epci, HostSite, Slot, Zone
-
-_Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
-
-
-class _Columns:
-    """The concrete columns of a model under a table alias, and how to turn a slice of a row into an instance."""
-
-    def __init__(self, model: type[models.Model], alias: str, db: BaseDatabaseWrapper):
-        qn = db.ops.quote_name
-        self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.names = [f.attname for f in self.fields]
-        self.sql = ", ".join(f"{alias}.{qn(f.column)}" for f in self.fields)
-        self.converters: list[tuple[int, list[_Converter], Any]] = []
-        for i, f in enumerate(self.fields):
-            expression = f.get_col(alias)
-            found = db.ops.get_db_converters(expression) + f.get_db_converters(db)  # type: ignore[attr-defined]
-            if found:
-                self.converters.append((i, found, expression))
-
-    def __len__(self) -> int:
-        return len(self.fields)
-
-    def load(self, values: Sequence[Any], db: BaseDatabaseWrapper) -> Any:
-        row = list(values)
-        for i, converters, expression in self.converters:
-            value = row[i]
-            for convert in converters:
-                value = convert(value, expression, db)
-            row[i] = value
-        return self.model.from_db(db.alias, self.names, row)
+from sites.models import Commune, Epci, HostSite, SiteMembership, Slot, Zone
 
 
 @dataclass
 class _Statements:
-    doctor: _Columns
-    user: _Columns
+    doctor: Columns
+    user: Columns
     doctor_sql: str
-    slot: _Columns
-    site: _Columns
-    zone: _Columns
+    slot: Columns
+    site: Columns
+    zone: Columns
     slot_sql: str
     load_sql: str
     booking_fields: list
@@ -81,14 +49,17 @@ class _Statements:
 
 _statements: dict[str, _Statements] = {}
 
+# What the history row says of itself (simple-history's own columns); every other column copies the booking.
+HISTORY_VALUES = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
 
 def _compose(db: BaseDatabaseWrapper) -> _Statements:
     from accounts.models import User
 
     qn = db.ops.quote_name
     lock = db.features.has_select_for_update
-    doctor, user = _Columns(Doctor, "d", db), _Columns(User, "u", db)
-    slot, site, zone = _Columns(Slot, "s", db), _Columns(HostSite, "h", db), _Columns(Zone, "z", db)
+    doctor, user = Columns(Doctor, "d", db), Columns(User, "u", db)
+    slot, site, zone = Columns(Slot, "s", db), Columns(HostSite, "h", db), Columns(Zone, "z", db)
     d_table, u_table = qn(Doctor._meta.db_table), qn(User._meta.db_table)
     commune_table = qn(Commune._meta.db_table)
     epci_table = qn(Epci._meta.db_table)
@@ -101,9 +72,18 @@ def _compose(db: BaseDatabaseWrapper) -> _Statements:
         f"WHERE d.{qn('id')} = %s" + (" FOR UPDATE OF d" if lock else "")
     )
     zones_table = qn(Doctor.zones.through._meta.db_table)
+    # The site's active members' addresses (the booking's message goes to them) in the same round trip, on
+    # PostgreSQL as an array; elsewhere NULL, and missions.notices reads them by a statement of their own.
+    membership_table = qn(SiteMembership._meta.db_table)
+    members = (
+        f"ARRAY(SELECT mu.{qn('email')} FROM {membership_table} m JOIN {u_table} mu ON mu.{qn('id')} = "
+        f"m.{qn('user_id')} WHERE m.{qn('site_id')} = s.{qn('site_id')} AND mu.{qn('is_active')})"
+        if db.vendor == "postgresql"
+        else "NULL"
+    )
     # The zone rule's fact in the slot's own statement: a change of the doctor's zones locks the doctor first.
     slot_sql = (
-        f"SELECT {slot.sql}, {site.sql}, {zone.sql}, "
+        f"SELECT {slot.sql}, {site.sql}, {zone.sql}, {members}, "
         f"EXISTS (SELECT 1 FROM {zones_table} dz WHERE dz.{qn('doctor_id')} = %s "
         f"AND dz.{qn('zone_id')} = s.{qn('zone_id')}) "
         f"FROM {qn(Slot._meta.db_table)} s "
@@ -131,11 +111,18 @@ def _compose(db: BaseDatabaseWrapper) -> _Statements:
         f"VALUES ({', '.join(['%s'] * len(booking_fields))}) RETURNING {qn('id')}"
     )
     history_columns = ", ".join(qn(f.column) for f in history_fields)
-    if db.vendor == "postgresql":  # one round trip: the history row takes the new id from the insert's RETURNING
-        placeholders = ", ".join("b.id" if f.attname == "id" else "%s" for f in history_fields)
+    if db.vendor == "postgresql":
+        # One round trip: the history row copies the row just inserted (RETURNING it whole) and adds its own four
+        # values. Each booking value is bound once: psycopg caches a statement's parsing only up to 50 parameters
+        # (MAX_CACHED_STATEMENT_PARAMS); with every value bound twice (70) it parsed the statement again on every
+        # booking, a seventh of the booking's Python CPU (round 3's profile).
+        booking_columns = {f.attname: f.column for f in booking_fields} | {"id": Booking._meta.pk.column}
+        selected = ", ".join(
+            "%s" if f.attname in HISTORY_VALUES else f"b.{qn(booking_columns[f.attname])}" for f in history_fields
+        )
         insert_sql = (
-            f"WITH b AS ({insert_sql}) INSERT INTO {h_table} ({history_columns}) SELECT {placeholders} FROM b "
-            f"RETURNING {qn('id')}"
+            f"WITH b AS ({insert_sql[: insert_sql.rindex(' RETURNING ')]} RETURNING *) "
+            f"INSERT INTO {h_table} ({history_columns}) SELECT {selected} FROM b RETURNING {qn('id')}"
         )
         history_sql = ""
     else:
@@ -178,8 +165,9 @@ def lock_doctor(doctor_id: int) -> tuple[Doctor, str | None]:
     return doctor, row[-1]
 
 
-def lock_slot(slot_id: int, doctor_id: int) -> tuple[Slot, bool]:
-    """The slot (its site and zone cached on it), locked; and whether the doctor declared its zone.
+def lock_slot(slot_id: int, doctor_id: int) -> tuple[Slot, bool, list[str] | None]:
+    """The slot (its site and zone cached on it), locked; whether the doctor declared its zone; and the e-mail
+    addresses of the site's active members (None where the database cannot say them in this statement: SQLite).
     Slot.DoesNotExist if there is none."""
     st = _sql()
     with connection.cursor() as cursor:
@@ -191,7 +179,8 @@ def lock_slot(slot_id: int, doctor_id: int) -> tuple[Slot, bool]:
     slot = st.slot.load(row[:a], connection)
     slot._state.fields_cache["site"] = st.site.load(row[a:b], connection)
     slot._state.fields_cache["zone"] = st.zone.load(row[b : b + len(st.zone)], connection)
-    return slot, bool(row[-1])
+    members = row[-2]
+    return slot, bool(row[-1]), None if members is None else list(members)
 
 
 def booking_load(doctor_id: int, slot_id: int, day: date, month: tuple[date, date]) -> tuple[bool, Decimal, int]:
@@ -224,14 +213,17 @@ def insert_booking(booking: Booking, by_id: int | None) -> None:
         if st.history_sql:  # two statements (SQLite)
             cursor.execute(st.insert_sql, values)
             booking.pk = cursor.fetchone()[0]
-        history_values = [
-            f.get_db_prep_save(history[f.attname] if f.attname in history else getattr(booking, f.attname), connection)
-            for f in st.history_fields
-            if st.history_sql or f.attname != "id"
-        ]
-        if st.history_sql:
+            history_values = [
+                f.get_db_prep_save(
+                    history[f.attname] if f.attname in history else getattr(booking, f.attname), connection
+                )
+                for f in st.history_fields
+            ]
             cursor.execute(st.history_sql, history_values)
-        else:
+        else:  # one statement: the booking's values, then the history's own (in the history model's field order)
+            history_values = [
+                f.get_db_prep_save(history[f.attname], connection) for f in st.history_fields if f.attname in history
+            ]
             cursor.execute(st.insert_sql, values + history_values)
             booking.pk = cursor.fetchone()[0]
     booking._state.adding = False

@@ -35,9 +35,13 @@ def ars_recipients(region_id: int) -> list[str]:
     return emails or [settings.ARS_CONTACT_EMAIL]
 
 
-def site_recipients(site) -> list[str]:
-    """The site's active members and its contact address. Every booking asks: one statement written once (#20)."""
-    emails = [email for (email,) in _site_member_emails(site.pk)]
+def site_recipients(site, member_emails: list[str] | None = None) -> list[str]:
+    """The site's active members and its contact address. Every booking asks: one statement written once (#20),
+    or none when the caller already read the members' addresses (`member_emails`: the booking's locked read of
+    the slot says them on PostgreSQL, missions.locks)."""
+    if member_emails is None:
+        member_emails = [email for (email,) in _site_member_emails(site.pk)]
+    emails = list(member_emails)
     if site.contact_email:
         emails.append(site.contact_email)
     return emails
@@ -194,9 +198,11 @@ class BookingNotice(Notice):
 class BookingRequested(BookingNotice):
     kind = "booking_requested"
     new_key = True  # sent by the transaction that creates the booking
+    # The site's active members' addresses when the booking's own reads already hold them (missions.locks).
+    site_member_emails: list[str] | None = None
 
     def recipients(self) -> list[str]:
-        return site_recipients(self.booking.slot.site)
+        return site_recipients(self.booking.slot.site, self.site_member_emails)
 
     def context(self) -> dict[str, Any]:
         return {"booking": self.booking, "doctor": self.booking.doctor, "slot": self.booking.slot}

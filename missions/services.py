@@ -188,21 +188,28 @@ def month_days_booked(doctor_id: int, day: date) -> Decimal:
     return total or Decimal("0")
 
 
-def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement | None = None) -> Booking:
+def book_slot(
+    *, doctor: Doctor, slot: Slot, by: User, replacement: Replacement | None = None, savepoint: bool = True
+) -> Booking:
     """A doctor asks for a slot (R1–R4, the zone rule, R10's flag). Returns the booking in `requested`.
 
     `replacement`: who replaces the doctor at their main practice that day — required when the doctor declared a
     replacement, refused otherwise (missions.rules.check_replacement).
+
+    `savepoint=False`: called inside a transaction that any error of this call ends (the API's Idempotency-Key
+    claim, rolled back with a refusal), so no savepoint of its own is needed (two round trips less); after a refusal
+    the caller's transaction is unusable until its block ends. The default keeps the savepoint: a caller that goes
+    on after a refusal (the demo data) keeps its transaction.
 
     Only `slot.pk` is read: the slot is read again under its lock (Slot.DoesNotExist if there is none)."""
     if doctor.user_id != getattr(by, "pk", None):  # ARS staff of the region book on a doctor's behalf
         message = "Un médecin ne peut réserver que pour lui-même."
         require(by, "doctor.review", doctor, message)
         require(by, "slot.book_for", slot, message)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         # Lock order: doctor, then slot. Always. (missions.locks: the same reads, their SQL composed once.)
         doctor, doctor_epci_siren = locks.lock_doctor(doctor.pk)
-        slot, covered = locks.lock_slot(slot.pk, doctor.pk)
+        slot, covered, site_members = locks.lock_slot(slot.pk, doctor.pk)
         if doctor.status != Doctor.Status.VALIDATED:
             raise RuleViolation(
                 "doctor_not_validated",
@@ -247,7 +254,7 @@ def book_slot(*, doctor: Doctor, slot: Slot, by: User, replacement: Replacement 
                 "already_booked_that_day",
                 f"Vous avez déjà une mission le {slot.date:%d/%m/%Y} : une seule réservation par jour.",
             ) from exc
-        BookingRequestedNotice(booking).send()
+        BookingRequestedNotice(booking, site_member_emails=site_members).send()
     return booking
 
 

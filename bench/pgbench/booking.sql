@@ -20,8 +20,7 @@ SELECT d.user_id, 'bookings.create', 'pgbench-' || md5(random()::text), md5(:s::
   FROM missions_doctor d WHERE d.id = :d
 ON CONFLICT DO NOTHING
 RETURNING id AS cid \gset
--- The service's own atomic block (a savepoint inside the request's transaction).
-SAVEPOINT book;
+-- (No savepoint for the service's own atomic block inside the claim's transaction since #20's round 3.)
 -- Lock order: the doctor row, then the slot row (with what the service reads alongside).
 SELECT d.id, d.status, d.user_id, u.email, c.insee_code, e.siren AS doctor_epci
   FROM missions_doctor d
@@ -33,6 +32,9 @@ SELECT s.date AS sdate, s.period AS speriod, s.zone_id AS szone, s.site_id AS ss
        h.active AS site_active, z.siren AS zone_siren,
        -- the zone rule: has the doctor declared the slot's zone (read with the slot, as the service does)
        EXISTS (SELECT 1 FROM missions_doctor_zones dz WHERE dz.doctor_id = :d AND dz.zone_id = s.zone_id) AS covered,
+       -- who to tell at the site (the outbox's recipients), read with the slot since #20's round 3
+       ARRAY(SELECT mu.email FROM sites_sitemembership m JOIN accounts_user mu ON mu.id = m.user_id
+              WHERE m.site_id = s.site_id AND mu.is_active) AS members,
        date_trunc('month', s.date)::date AS mfirst,
        (date_trunc('month', s.date) + interval '1 month - 1 day')::date AS mlast
   FROM sites_slot s
@@ -64,9 +66,7 @@ SELECT id, doctor_id, slot_id, zone_id, date, period, day_fraction, status, in_o
        '+', requested_by_id
   FROM b
 RETURNING id AS bid \gset
--- The outbox: who to tell at the site, then one message per recipient.
-SELECT u.email FROM sites_sitemembership m JOIN accounts_user u ON u.id = m.user_id
- WHERE m.site_id = :ssite AND u.is_active;
+-- The outbox: one message per recipient.
 INSERT INTO notifications_message (kind, recipient, subject, body_text, body_html, dedup_key, status, attempts,
                                    last_error, created_at)
 VALUES ('booking_requested', 'lieu@bench.lieux.fr', 'Nouvelle demande de réservation',
@@ -76,7 +76,6 @@ VALUES ('booking_requested', 'lieu@bench.lieux.fr', 'Nouvelle demande de réserv
         repeat('Un médecin demande à venir. ', 20), repeat('<p>Un médecin demande à venir.</p>', 30),
         'pgbench-' || :bid::text || '-contact', 'pending', 0, '', now())
 ON CONFLICT DO NOTHING;
-RELEASE SAVEPOINT book;
 -- The response recorded against the key.
 UPDATE missions_idempotentrequest SET response_status = 201, response_body = jsonb_build_object('id', :bid::bigint)
  WHERE id = :cid;

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from accounts.authority import doctor_id, scope_of
 from accounts.person import signed_in
 from api.errors import conflict
-from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, within_claim
 from api.permissions import IsBookingParty, IsDoctor, IsSiteMemberOrArsStaff
 from missions import services
 from missions.api.shared import ReasonSerializer, audited
@@ -209,8 +209,14 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         # Only the ids are read: book_slot reads the doctor again under its lock.
         doctor = Doctor(pk=doctor_id(person), user_id=person.pk)
         try:
+            # Inside an Idempotency-Key's claim, any refusal (or an unknown slot) rolls the claim's transaction back
+            # whole: the service needs no savepoint of its own (two round trips less).
             booking = services.book_slot(
-                doctor=doctor, slot=Slot(pk=slot_id), by=person, replacement=serializer.replacement()
+                doctor=doctor,
+                slot=Slot(pk=slot_id),
+                by=person,
+                replacement=serializer.replacement(),
+                savepoint=not within_claim(),
             )
         except Slot.DoesNotExist:
             raise serializer.unknown_slot(slot_id) from None

@@ -128,3 +128,81 @@ def test_authenticated_endpoints_are_not_throttled(doctor):
     client = client_for(doctor.user)
     for _ in range(rate_count("token") + 2):
         assert client.get("/api/v1/zones/").status_code == 200
+
+
+# --- the token's read, by SQL composed once (api.authentication, #20 round 3) ----------------------------------
+
+
+def _drf_and_ours(header: str):
+    """What DRF's own TokenAuthentication and ours answer to the same Authorization header (user, token or error)."""
+    from rest_framework import authentication, exceptions
+    from rest_framework.test import APIRequestFactory
+
+    from api.authentication import TokenAuthentication
+
+    answers = []
+    for authenticator in (authentication.TokenAuthentication(), TokenAuthentication()):
+        request = APIRequestFactory().get("/api/v1/zones/", HTTP_AUTHORIZATION=header)
+        try:
+            answers.append(authenticator.authenticate(request))
+        except exceptions.AuthenticationFailed as exc:
+            answers.append(("refused", str(exc.detail), exc.status_code))
+    return answers
+
+
+@pytest.mark.django_db
+def test_the_token_authenticates_as_drf_does(doctor, django_assert_num_queries):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=doctor.user)
+    (drf_user, drf_token), (user, ours) = _drf_and_ours(f"Token {token.key}")
+
+    assert (user, ours) == (drf_user, drf_token) == (doctor.user, token)
+    # Every column loaded as the ORM loads it, the user cached on the token as select_related caches it.
+    assert [getattr(user, f.attname) for f in user._meta.concrete_fields] == [
+        getattr(drf_user, f.attname) for f in drf_user._meta.concrete_fields
+    ]
+    assert (ours.created, ours.user_id) == (drf_token.created, drf_token.user_id)
+    with django_assert_num_queries(0):
+        assert ours.user is user
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ["unknown", "inactive", "no key", "spaces"])
+def test_a_refused_token_is_refused_as_drf_refuses_it(doctor, case):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=doctor.user)
+    header = {
+        "unknown": "Token 0000000000000000000000000000000000000000",
+        "inactive": f"Token {token.key}",
+        "no key": "Token",
+        "spaces": f"Token {token.key} more",
+    }[case]
+    if case == "inactive":
+        doctor.user.is_active = False
+        doctor.user.save()
+
+    drf, ours = _drf_and_ours(header)
+
+    assert ours == drf
+    assert ours[0] == "refused"
+    assert ours[2] == 401
+
+
+@pytest.mark.django_db
+def test_an_api_call_reads_the_token_with_its_user_in_one_statement(doctor):
+    from django.conf import settings
+
+    assert settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"][0] == "api.authentication.TokenAuthentication"
+    client = client_for(doctor.user)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/api/v1/doctors/me/")
+    assert response.status_code == 200
+    token_reads = [q["sql"] for q in captured.captured_queries if "authtoken_token" in q["sql"]]
+    assert len(token_reads) == 1
+    assert "JOIN" in token_reads[0] and "accounts_user" in token_reads[0]
+    assert sum("accounts_user" in q["sql"] for q in captured.captured_queries[:1]) == 1

@@ -259,12 +259,13 @@ def test_two_identical_requests_at_once_create_one_booking(doctor, slot):
 @pytest.mark.django_db
 def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, on_postgres, django_assert_num_queries):
     """One booking with its Idempotency-Key: the token, the doctor, the claim (one INSERT … ON CONFLICT, no
-    savepoint of its own since #20), the two locks, one count of the three rules, the booking and its history (one
-    statement on PostgreSQL since #20), the site's recipients, the message, the recorded response, and the
-    savepoints (here the request's own transaction is a savepoint too, inside the test's)."""
+    savepoint of its own since #20; nor one for the service inside the claim since #20's round 3), the two locks, one count of the three rules, the booking and its history (one
+    statement on PostgreSQL since #20), the site's recipients (on PostgreSQL read with the slot since #20's round
+    3), the message, the recorded response, and the savepoints (here the request's own transaction is a savepoint
+    too, inside the test's)."""
     client = client_for(doctor.user)
     # A new read or write shows here before it shows in the benchmark.
-    with django_assert_num_queries(14 if on_postgres else 15) as captured:
+    with django_assert_num_queries(11 if on_postgres else 13) as captured:
         response = client.post(URL, {"slot": slot.pk}, HTTP_IDEMPOTENCY_KEY="budget-1")
 
     assert response.status_code == 201, response.content
@@ -273,6 +274,35 @@ def test_booking_is_a_fixed_short_list_of_statements(doctor, slot, site_member, 
         assert sum("FOR UPDATE" in s for s in sql) == 2
     assert sum('FROM "missions_booking"' in s for s in sql) == 1
     assert not any('"notifications_message"."dedup_key"' in s and s.startswith("SELECT") for s in sql)
+    assert sum('"sites_sitemembership"' in s and '"email"' in s for s in sql) == 1  # the site's recipients, once
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1  # the request's own (a savepoint inside the test's)
+
+
+@pytest.mark.django_db
+def test_every_statement_of_a_booking_is_parsed_once_by_psycopg(doctor, slot, site_member):
+    """psycopg keeps a statement's parsed form (the placeholders split out) only up to a length and a number of
+    parameters; past them it parses the statement again on every call. The booking's INSERT and history row once
+    bound every value twice (70 parameters): a seventh of the booking's Python CPU (#20, round 3)."""
+    from django.db import connection
+    from psycopg import _queries
+
+    seen: list[tuple[str, int]] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, len(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client_for(doctor.user).post(URL, {"slot": slot.pk}, HTTP_IDEMPOTENCY_KEY="parsed-once")
+
+    assert response.status_code == 201, response.content
+    assert any("INSERT INTO" in sql and "missions_booking" in sql for sql, _ in seen)
+    too_long = [
+        sql[:80]
+        for sql, count in seen
+        if len(sql) > _queries.MAX_CACHED_STATEMENT_LENGTH or count > _queries.MAX_CACHED_STATEMENT_PARAMS
+    ]
+    assert too_long == []
 
 
 @pytest.mark.django_db

@@ -404,6 +404,35 @@ def test_who_may_cancel(who, request, booking):
 # --- who is told --------------------------------------------------------------------------------------------------
 
 
+def test_a_refused_booking_leaves_the_callers_transaction_usable_unless_it_gives_up_the_savepoint(doctor, site):
+    """book_slot keeps a savepoint of its own by default: a caller that goes on after a refusal (the demo data) keeps
+    its transaction. The API inside an Idempotency-Key's claim gives it up (`savepoint=False`, two round trips
+    less, #20 round 3): there a refusal ends the whole transaction, which the claim rolls back anyway."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    slot = f.SlotFactory(site=site, date=in_days(10))
+    book(doctor, slot)
+    with transaction.atomic():
+        with pytest.raises(RuleViolation):
+            services.book_slot(
+                doctor=doctor,
+                slot=f.SlotFactory(site=f.HostSiteFactory(zone=site.zone), date=slot.date),
+                by=doctor.user,
+            )
+        assert Booking.objects.filter(doctor=doctor).count() == 1  # usable
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with pytest.raises(RuleViolation):
+            services.book_slot(
+                doctor=doctor,
+                slot=f.SlotFactory(site=f.HostSiteFactory(zone=site.zone), date=slot.date),
+                by=doctor.user,
+                savepoint=False,
+            )
+        Booking.objects.count()  # the transaction is spent: only its rollback remains
+    assert Booking.objects.filter(doctor=doctor).count() == 1
+
+
 def test_booking_request_tells_the_site(doctor, site, site_member):
     colleague = f.SiteMembershipFactory(site=site).user
     f.SiteMembershipFactory(site=site, user=f.UserFactory(is_active=False))
