@@ -438,3 +438,20 @@ def test_the_count_and_the_date_bounds_come_from_one_read_of_the_list(console, z
         "first": datetime.date(2026, 1, 10),
         "last": datetime.date(2026, 4, 2),
     }
+
+
+def test_each_rows_link_is_the_url_django_writes(console, zone):
+    """The changelist writes its rows' links from one `reverse` a page (config/admin_authority.py): the same URLs
+    as Django's `url_for_result`, on the page."""
+    from django.contrib.admin.views.main import ChangeList
+
+    from config.admin_authority import LinkedChangeList
+
+    bookings = [f.BookingFactory(slot=f.SlotFactory(site=f.HostSiteFactory(zone=zone))) for _ in range(2)]
+    response = console.get(reverse("admin:missions_booking_changelist"))
+    cl = response.context["cl"]
+    assert isinstance(cl, LinkedChangeList)
+    for booking in bookings:
+        ours = cl.url_for_result(booking)
+        assert ours == ChangeList.url_for_result(cl, booking) == f"/admin/missions/booking/{booking.pk}/change/"
+        assert f'href="{ours}"' in response.content.decode()
