@@ -9,12 +9,16 @@ Above the list, Django asks twice: the first and last dates (`aggregate(first=Mi
 months. The bounds are kept on the changelist's queryset and not read again. For a date-time field (the doctors'
 submission date) there is no index to probe — the list is the region's doctors, a subquery — and both questions
 are answered by one query: the months that hold rows, each with its first and last value.
+
+Before either, the paginator counts the list. Counting, and the bounds, read every row of the list (an ARS agent's
+bookings: 94,000 entries of the zone-and-date index; the region's doctors: the subquery that says who they are), so
+the count asks for the bounds in the same pass (issue #20, round 3): one scan of the list where there were two.
 """
 
 from datetime import date
 from typing import Literal
 
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.db.models.functions import TruncMonth
 
 
@@ -35,7 +39,25 @@ def _periods(first: date, last: date, kind: str) -> list[tuple[date, date]]:
 
 class ProbedDatesQuerySet(QuerySet):
     """`dates(field, "year" | "month")` answered by probing each period; days as Django does (a day list is asked
-    for within one month only). `datetimes(field, "year" | "month")` and the bounds from one query (see above)."""
+    for within one month only). `datetimes(field, "year" | "month")` and the bounds from one query (see above).
+    `hierarchy_field` (the admin's `date_hierarchy`): `count()` also reads its bounds (or its months)."""
+
+    hierarchy_field: str | None = None
+
+    def count(self) -> int:
+        field_name = self.hierarchy_field
+        if field_name is None or "__" in field_name or self._result_cache is not None or self.query.is_sliced:
+            return super().count()
+        memo = self.__dict__.setdefault("_count_memo", {})
+        if "count" not in memo:
+            field = self.model._meta.get_field(field_name)
+            if field.get_internal_type() == "DateTimeField":
+                memo["count"] = self._months_of(field_name)["count"]
+            else:
+                row = super().aggregate(n=Count("*"), first=Min(field_name), last=Max(field_name))
+                self.__dict__.setdefault("_bounds_memo", {})[field_name] = {"first": row["first"], "last": row["last"]}
+                memo["count"] = row["n"]
+        return memo["count"]
 
     def _bounds_of(self, kwargs: dict) -> str | None:
         """The field whose first and last values `aggregate(first=Min(f), last=Max(f))` asks for, if that is all."""
@@ -67,11 +89,13 @@ class ProbedDatesQuerySet(QuerySet):
                 self.order_by()
                 .annotate(_month=TruncMonth(field_name))
                 .values_list("_month")
-                .annotate(first=Min(field_name), last=Max(field_name))
+                .annotate(first=Min(field_name), last=Max(field_name), n=Count("*"))
                 .order_by("_month")
             )
+            count = sum(row[3] for row in rows)  # the rows without a date too
             rows = [row for row in rows if row[0] is not None]
             memo[field_name] = {
+                "count": count,
                 "months": [row[0] for row in rows],
                 "bounds": {
                     "first": min((row[1] for row in rows), default=None),
@@ -111,17 +135,26 @@ class ProbedDatesAdminMixin:
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         probed = qs._chain()
-        probed.__class__ = _probed_class(type(qs))
+        probed.__class__ = _probed_class(type(qs), getattr(self, "date_hierarchy", None))
         return probed
 
 
-_CLASSES: dict[type, type] = {}
+_CLASSES: dict[tuple[type, str | None], type] = {}
 
 
-def _probed_class(cls: type) -> type:
-    """The queryset class of the model's manager (custom methods kept), with the probing `dates`."""
-    if issubclass(cls, ProbedDatesQuerySet):
+def _probed_class(cls: type, hierarchy_field: str | None = None) -> type:
+    """The queryset class of the model's manager (custom methods kept), with the probing `dates` (and the count
+    that reads the bounds of `hierarchy_field`)."""
+    if issubclass(cls, ProbedDatesQuerySet) and cls.hierarchy_field == hierarchy_field:
         return cls
-    if cls not in _CLASSES:
-        _CLASSES[cls] = type(f"ProbedDates{cls.__name__}", (ProbedDatesQuerySet, cls), {})
-    return _CLASSES[cls]
+    base = (
+        next(c for c in cls.__mro__ if not issubclass(c, ProbedDatesQuerySet))
+        if issubclass(cls, ProbedDatesQuerySet)
+        else cls
+    )
+    key = (base, hierarchy_field)
+    if key not in _CLASSES:
+        _CLASSES[key] = type(
+            f"ProbedDates{base.__name__}", (ProbedDatesQuerySet, base), {"hierarchy_field": hierarchy_field}
+        )
+    return _CLASSES[key]

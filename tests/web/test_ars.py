@@ -1,7 +1,7 @@
 """The ARS dashboard: coverage per zone and month (table, badges, chart) and the lists that need attention."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -147,3 +147,111 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_number_of_zones(ars_c
         html = ars_client.get("/ars/").content.decode()
     assert len(few) == len(many) <= 13, [q["sql"] for q in many.captured_queries]
     assert html.count('<th scope="row">') >= 13 + 6  # every zone has its line (and each month its total)
+
+
+# The lists' rows as the template wrote them before the view built them (issue #20, round 3): the same markup,
+# whitespace between tags aside.
+AWAITING_ROW = """{% for doctor, rpps_check in awaiting_checked %}
+            <tr>
+              <td>Dr {{ doctor.full_name }}<br><span class="fr-text--xs">{{ doctor.specialty }}</span></td>
+              <td>{{ doctor.rpps }}</td>
+              <td class="rpps-check"><p class="fr-badge fr-badge--sm fr-badge--{{ rpps_check.badge }}">{{ rpps_check.headline }}</p>{% for problem in rpps_check.problems %}<br><span class="fr-text--xs">{{ problem }}</span>{% endfor %}</td>
+              <td>{{ doctor.practice_commune.name }}</td>
+              <td>{{ doctor.submitted_at|date:"j F Y" }}</td>
+              <td>{% if admin_doctors %}
+                <a class="fr-link" href="{{ admin_doctors }}{{ doctor.pk }}/change/" aria-label="Examiner le dossier du Dr {{ doctor.full_name }}">Examiner</a>
+                <ul class="fr-btns-group fr-btns-group--sm fr-btns-group--inline fr-mt-1w">
+                  <li><a class="fr-btn fr-btn--sm" href="{{ admin_doctors }}{{ doctor.pk }}/dossier/valider/" aria-label="Valider le dossier du Dr {{ doctor.full_name }}">Valider</a></li>
+                  <li><a class="fr-btn fr-btn--sm fr-btn--secondary" href="{{ admin_doctors }}{{ doctor.pk }}/dossier/refuser/" aria-label="Refuser le dossier du Dr {{ doctor.full_name }}">Refuser</a></li>
+                </ul>
+              {% endif %}</td>
+            </tr>
+          {% endfor %}"""
+UNCONFIRMED_ROW = """{% for booking in bookings %}
+            <tr>
+              <td>{{ booking.date|date:"l j F Y" }}</td>
+              <td>{{ booking.slot.site.name }}</td>
+              <td>Dr {{ booking.doctor.full_name }}</td>
+              <td>{% if admin_bookings %}<a class="fr-link" href="{{ admin_bookings }}{{ booking.pk }}/change/" aria-label="Voir la réservation du Dr {{ booking.doctor.full_name }} le {{ booking.date|date:'j F Y' }}">Voir</a>{% endif %}</td>
+            </tr>
+          {% endfor %}"""
+LATE_ROW = """{% for booking in bookings %}
+            <tr>
+              <td>{{ booking.date|date:"l j F Y" }}</td>
+              <td>{{ booking.slot.site.name }}</td>
+              <td>Dr {{ booking.doctor.full_name }}</td>
+              <td>{{ booking.cancelled_at|date:"j F Y à H:i" }}</td>
+              <td>{{ booking.reason }}</td>
+              <td>{% if admin_bookings %}<a class="fr-link" href="{{ admin_bookings }}{{ booking.pk }}/change/" aria-label="Voir la réservation annulée du Dr {{ booking.doctor.full_name }}">Voir</a>{% endif %}</td>
+            </tr>
+          {% endfor %}"""
+
+
+def _tight(html: str) -> str:
+    return re.sub(r">\s+<", "><", str(html)).strip()
+
+
+@pytest.mark.parametrize("admin_url", ["/admin/missions/x/", None])
+def test_the_lists_rows_read_as_the_template_wrote_them(admin_url):
+    """Built by the view for speed: same text, escaping, local dates and links as the template wrote them, for
+    awkward names, RPPS problems, dates of every month and weekday, and a cancellation at midnight in
+    Paris (23:30 UTC the day before; summer time begins that night)."""
+    from directory.check import RppsCheck
+    from missions.views.ars import awaiting_rows_html, late_rows_html, unconfirmed_rows_html
+    from sites.models import Commune, HostSite, Slot
+
+    checks = [
+        RppsCheck(loaded=False),
+        RppsCheck(loaded=True, found=False),
+        RppsCheck(
+            loaded=True,
+            found=True,
+            is_doctor=True,
+            directory_name="O'Brien & <Co>",
+            directory_specialties=("Pédiatrie", "Gériatrie & soins"),
+        ),
+    ]
+    doctors, bookings = [], []
+    for n in range(12):
+        doctor = Doctor(
+            pk=1000 + n,
+            first_name=["Zoé", "Jean-Pierre", "Ana <b>"][n % 3],
+            last_name=["D'Arc & fils", "Müller", 'Le "Grand"'][n % 3],
+            specialty="Médecine générale & <urgences>",
+            rpps=f"1000000000{n:02d}",
+            submitted_at=datetime(2026, n + 1, 28 - n, 23, 15, tzinfo=UTC) if n != 5 else None,
+        )
+        doctor.practice_commune = Commune(name="Saint-Jean-d'Angély & <Bas>")
+        doctors.append(doctor)
+        slot = Slot(date=date(2026, n + 1, 1 + 2 * n), site=HostSite(name="Maison de santé « L'Orée » & <Cie>"))
+        booking = Booking(
+            pk=5000 + n,
+            date=slot.date,
+            doctor=doctor,
+            reason="Enfant malade <urgence> & fièvre",
+            cancelled_at=datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+            if n == 2
+            else datetime(2026, 7, n + 1, 8, 5, tzinfo=UTC),
+        )
+        booking.slot = slot
+        bookings.append(booking)
+    checked = [(doctor, checks[n % 3]) for n, doctor in enumerate(doctors)]
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        expected = {
+            "awaiting": Template(AWAITING_ROW).render(
+                Context({"awaiting_checked": checked, "admin_doctors": admin_url})
+            ),
+            "unconfirmed": Template(UNCONFIRMED_ROW).render(
+                Context({"bookings": bookings, "admin_bookings": admin_url})
+            ),
+            "late": Template(LATE_ROW).render(Context({"bookings": bookings, "admin_bookings": admin_url})),
+        }
+        built = {
+            "awaiting": awaiting_rows_html(checked, admin_url),
+            "unconfirmed": unconfirmed_rows_html(bookings, admin_url),
+            "late": late_rows_html(bookings, admin_url),
+        }
+    for name in expected:
+        assert _tight(built[name]) == _tight(expected[name]), name
+    assert "29 mars 2026 à 00:30" in built["late"]  # local time, as the filter wrote it
+    assert "O&#x27;Brien &amp; &lt;Co&gt;" in built["awaiting"]

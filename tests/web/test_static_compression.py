@@ -1,6 +1,7 @@
 """Production static files: compressed at collectstatic, served compressed, and light.
 
-Production stores static files with WhiteNoise's CompressedManifestStaticFilesStorage (config/settings.py): each
+Production stores static files with WhiteNoise's CompressedManifestStaticFilesStorage (config/static_files.py, which
+looks each URL up once a process): each
 file gets a hashed name and, beside it, a .gz (and a .br: `brotli` is a dependency for that) that WhiteNoise serves
 to a browser that asks for it. This test runs the real `collectstatic` with that storage into a temporary
 STATIC_ROOT, then serves a page and its stylesheets through the WhiteNoise middleware with Django's test client.
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 PRODUCTION_STORAGES = {
     **settings.STORAGES,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.static_files.StaticFilesStorage"},  # WhiteNoise's, URLs kept (issue #20)
 }
 # What no page links: the API docs' bundles, DRF's browsable API, the stock admin's files, the DSFR's per-component and utility builds, its artwork and the icon families we do not use.
 # Directories are matched by their own name, files by their path (django.contrib.staticfiles.utils.get_files).
