@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from config.admin_authority import ScopedAdminMixin
+from core.words import counted
 from notifications import outbox
 from notifications.kinds import is_secret, secret_kinds
 from notifications.models import Message
@@ -47,6 +48,6 @@ class MessageAdmin(ScopedAdminMixin, admin.ModelAdmin):
             )
         count = outbox.resend(queryset.exclude(spent).values_list("pk", flat=True))
         if count:
-            self.message_user(request, f"{count} message(s) remis en file d'envoi.", messages.SUCCESS)
+            self.message_user(request, counted("{count} message(s) remis en file d'envoi.", count), messages.SUCCESS)
         else:
             self.message_user(request, "Aucun message à renvoyer : ils sont déjà en attente d'envoi.", messages.WARNING)

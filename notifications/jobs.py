@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.words import counted
 from notifications import relay
 from notifications.models import Message
 from notifications.notices import Notice
@@ -42,11 +43,11 @@ class JobReport:
 
     def summary(self) -> str:
         verb = "à envoyer (simulation, rien n'a été écrit)" if self.dry_run else "mis en file d'envoi"
-        text = f"{self.job} : {self.claimed} élément(s), {self.messages} message(s) {verb}"
+        text = f"{self.job} : {counted('{count} élément(s)', self.claimed)}, {counted('{count} message(s)', self.messages)} {verb}"
         if self.lost:
             text += f", {self.lost} déjà pris par une autre exécution"
         if self.errors:
-            text += f", {self.errors} erreur(s) (voir les journaux)"
+            text += ", " + counted("{count} erreur(s) (voir les journaux)", self.errors)
         return text + "."
 
     def as_dict(self) -> dict[str, Any]:

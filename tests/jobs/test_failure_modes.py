@@ -108,7 +108,7 @@ def test_smtp_failing_retries_with_backoff_then_fails_then_admin_resends(
     response = admin_client.post(
         "/admin/notifications/message/", {"action": "resend", "_selected_action": [message.pk]}, follow=True
     )
-    assert "1 message(s) remis en file d'envoi" in html.unescape(response.content.decode())
+    assert "1 message remis en file d'envoi" in html.unescape(response.content.decode())
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("pending", 0)
 

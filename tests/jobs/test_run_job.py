@@ -25,7 +25,7 @@ def test_dry_run_lists_what_would_be_sent_and_writes_nothing(make_booking, docto
     output = run_job("reminders", "--dry-run")
 
     assert f"J-7 : Dr {doctor.full_name}" in output
-    assert "2 message(s) à envoyer (simulation, rien n'a été écrit)" in output
+    assert "2 messages à envoyer (simulation, rien n'a été écrit)" in output
     assert not Message.objects.exists()
     booking.refresh_from_db()
     assert booking.reminder_d7_sent_at is None
@@ -34,8 +34,8 @@ def test_dry_run_lists_what_would_be_sent_and_writes_nothing(make_booking, docto
 def test_a_real_run_sends_and_a_second_sends_nothing(make_booking, today):
     make_booking(today + timedelta(days=7))
 
-    assert "2 message(s) mis en file d'envoi" in run_job("reminders")
-    assert "0 élément(s), 0 message(s)" in run_job("reminders")
+    assert "2 messages mis en file d'envoi" in run_job("reminders")
+    assert "0 élément, 0 message " in run_job("reminders")
     assert Message.objects.count() == 2
 
 

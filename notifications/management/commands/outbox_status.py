@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from core.words import counted
 from notifications.models import Message
 from notifications.relay import due
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         if waited > max_age:
             problems.append(f"des messages attendent depuis {waited} min : le relais ne tourne pas")
         if counts["failed"]:
-            problems.append(f"{counts['failed']} message(s) en échec : à renvoyer depuis l'administration")
+            problems.append(
+                counted("{count} message(s) en échec : à renvoyer depuis l'administration", counts["failed"])
+            )
         if problems:
             raise CommandError(" ; ".join(problems) + ".")
