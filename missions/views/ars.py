@@ -269,18 +269,21 @@ def awaiting_rows_html(checked: list[tuple[Doctor, RppsCheck]], admin_doctors: s
     return mark_safe("\n".join(lines))  # noqa: S308 - every value escaped above
 
 
+def _booking_link(admin_bookings: str | None, booking: Booking, label: str) -> str:
+    """« Voir »: the booking's admin page, for staff who may open it (`admin_bookings` is None otherwise); `label`
+    is already escaped."""
+    if not admin_bookings:
+        return ""
+    return f'<a class="fr-link" href="{escape(admin_bookings)}{booking.pk}/change/" aria-label="{label}">Voir</a>'
+
+
 def unconfirmed_rows_html(bookings: list[Booking], admin_bookings: str | None) -> SafeString:
     """The unconfirmed bookings' rows (date, site, doctor, link), built here like the applications'."""
     dates = _FrenchDates()
     lines = []
     for booking in bookings:
         doctor = _doctor_cell(booking.doctor)
-        link = ""
-        if admin_bookings:
-            link = (
-                f'<a class="fr-link" href="{escape(admin_bookings)}{booking.pk}/change/"'
-                f' aria-label="Voir la réservation du {doctor} le {dates.short(booking.date)}">Voir</a>'
-            )
+        link = _booking_link(admin_bookings, booking, f"Voir la réservation du {doctor} le {dates.short(booking.date)}")
         lines.append(
             f"<tr><td>{dates.long(booking.date)}</td><td>{escape(booking.slot.site.name)}</td>"
             f"<td>{doctor}</td><td>{link}</td></tr>"
@@ -294,12 +297,7 @@ def late_rows_html(bookings: list[Booking], admin_bookings: str | None) -> SafeS
     lines = []
     for booking in bookings:
         doctor = _doctor_cell(booking.doctor)
-        link = ""
-        if admin_bookings:
-            link = (
-                f'<a class="fr-link" href="{escape(admin_bookings)}{booking.pk}/change/"'
-                f' aria-label="Voir la réservation annulée du {doctor}">Voir</a>'
-            )
+        link = _booking_link(admin_bookings, booking, f"Voir la réservation annulée du {doctor}")
         cancelled = dates.at(booking.cancelled_at) if booking.cancelled_at else ""
         lines.append(
             f"<tr><td>{dates.long(booking.date)}</td><td>{escape(booking.slot.site.name)}</td>"
