@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.words import counted
 from missions import notices
 from missions.coverage import dashboard_window, refresh
+from missions.doctor_regions import check_doctor_regions
 from missions.models import Booking, Doctor
 from missions.queries import coverage
 from missions.rules import MONTHS_FR, PARIS, format_days
@@ -306,13 +307,12 @@ def run_coverage_refresh(now: datetime | None = None, dry_run: bool = False) -> 
 def run_doctor_regions_check(now: datetime | None = None, dry_run: bool = False) -> JobReport:
     """Compare the doctors' regions (what ARS staff see of doctors) with their rule recomputed from scratch; repair
     and log every drift (one means a door missions.doctor_regions does not know: a bug to find). Idempotent."""
-    from missions.doctor_regions import check_doctor_regions
-
     report = JobReport("Régions des médecins (contrôle)", dry_run=dry_run)
     drift = check_doctor_regions(repair=not dry_run)
     report.claimed = len(drift.missing) + len(drift.extra)
     report.lines.append(
-        f"{len(drift.missing)} rattachement(s) médecin × région manquant(s), {len(drift.extra)} en trop"
-        + (" : réparé(s)" if drift and not dry_run else "")
+        counted("{count} rattachement(s) médecin × région manquant(s), ", len(drift.missing))
+        + f"{len(drift.extra)} en trop"
+        + (counted(" : réparé(s)", report.claimed) if drift and not dry_run else "")
     )
     return finish(report)

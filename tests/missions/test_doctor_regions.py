@@ -235,7 +235,7 @@ def test_the_check_finds_and_repairs_a_drift(zone, other_zone, region_a):
     assert table() != rule()
 
     report = JOBS["doctor_regions"].run()
-    assert report.claimed == 2 and "2 rattachement(s)" in report.lines[0]
+    assert report.claimed == 2 and "2 rattachements médecin × région manquants" in report.lines[0]
     assert table() == rule()
     assert not check_doctor_regions()
 
