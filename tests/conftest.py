@@ -45,9 +45,13 @@ def _fast_test_clients(settings):
 @pytest.fixture(autouse=True)
 def _cache_per_worker(settings, worker_id):
     """With Redis as the cache, xdist workers share one server: each gets its own key space, so one worker's
-    requests never count toward another's throttles or lockouts."""
+    requests never count toward another's throttles or lockouts, and one worker's `cache.clear()` never empties
+    another's."""
     caches = {alias: dict(config) for alias, config in settings.CACHES.items()}
     caches["default"]["KEY_PREFIX"] = f"test-{worker_id}"
+    if caches["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Django's clear() would flush the database the workers share: ours clears this worker's keys only.
+        caches["default"]["BACKEND"] = "tests.worker_cache.WorkerRedisCache"
     settings.CACHES = caches
 
 
