@@ -49,6 +49,16 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def lock_waiters(connection: psycopg.Connection) -> int:
+    """How many other sessions wait for a lock this connection holds."""
+    row = connection.execute(
+        # pg_locks is read live (pg_stat_activity would be a snapshot for the rest of the transaction).
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND %s = ANY(pg_blocking_pids(pid))",
+        [connection.info.backend_pid],
+    ).fetchone()
+    return row[0]
+
+
 class Worker:
     def __init__(self, queue: str, root: Path):
         self.queue = queue
@@ -141,9 +151,12 @@ def test_a_real_worker_delivers_a_reminder(worker, make_booking, doctor, site, t
     TASKS["reminders"].apply_async(queue=worker.queue)
 
     assert wait_for(lambda: worker.recipients() == expected, DELIVERY_TIMEOUT), (worker.recipients(), worker.log)
+    # The relay writes the e-mail, then commits the message as sent: wait for that commit, not for the file.
+    statuses = Message.objects.values_list("status", flat=True)
+    assert wait_for(lambda: set(statuses) == {Message.Status.SENT}, DELIVERY_TIMEOUT), (list(statuses), worker.log)
+    assert worker.recipients() == expected
     booking.refresh_from_db()
     assert booking.reminder_d7_sent_at is not None
-    assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT}
 
 
 def test_a_worker_killed_mid_task_runs_it_again_without_duplicate_mail(
@@ -162,7 +175,8 @@ def test_a_worker_killed_mid_task_runs_it_again_without_duplicate_mail(
         TASKS["reminders"].apply_async(queue=worker.queue)
         claimed = Booking.objects.filter(pk=first.pk, reminder_d7_sent_at__isnull=False)
         assert wait_for(claimed.exists, DELIVERY_TIMEOUT), worker.log
-        time.sleep(0.5)  # the task is now blocked on the second row
+        # The task is now blocked on the second row: a session of the worker waits for our lock.
+        assert wait_for(lambda: lock_waiters(blocker) > 0, DELIVERY_TIMEOUT), worker.log
         os.kill(child, signal.SIGKILL)
         assert wait_for(lambda: "WorkerLostError" in worker.log or "signal 9" in worker.log, 30), worker.log
         blocker.rollback()
