@@ -260,6 +260,15 @@ def test_refresh_of_many_doctors_is_a_fixed_number_of_statements(other_zone, dja
 # --- a zone withdrawn while a booking in it is made (PostgreSQL, real threads) ----------------------------------------
 
 
+def sessions_waiting_on_me() -> int:
+    """How many other sessions wait for a lock this thread's connection holds (pg_locks is read live)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        )
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_zone_withdrawn_while_a_booking_in_it_is_written_keeps_the_region():
@@ -270,6 +279,7 @@ def test_a_zone_withdrawn_while_a_booking_in_it_is_written_keeps_the_region():
     doctor = f.DoctorFactory(zones=[far])
     slot = f.SlotFactory(site=f.HostSiteFactory(zone=far), date=timezone.localdate() + timedelta(days=20))
     booked = threading.Event()
+    withdrawn = threading.Event()
     errors: list[BaseException] = []
 
     def book() -> None:
@@ -277,7 +287,11 @@ def test_a_zone_withdrawn_while_a_booking_in_it_is_written_keeps_the_region():
             with transaction.atomic():
                 f.BookingFactory.build(doctor=doctor, slot=slot).save()
                 booked.set()
-                time.sleep(0.5)  # the withdrawal runs now, before this commits
+                # The withdrawal runs now, before this commits: it waits for the doctor's lock (or, without the
+                # lock, it is over).
+                deadline = time.monotonic() + 30
+                while not (withdrawn.is_set() or sessions_waiting_on_me()) and time.monotonic() < deadline:
+                    time.sleep(0.02)
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
             booked.set()
@@ -292,6 +306,7 @@ def test_a_zone_withdrawn_while_a_booking_in_it_is_written_keeps_the_region():
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
         finally:
+            withdrawn.set()
             connection.close()
 
     threads = [threading.Thread(target=book), threading.Thread(target=withdraw)]
