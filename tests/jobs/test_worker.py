@@ -27,6 +27,7 @@ from django.db import connection
 from missions.models import Booking
 from notifications.models import Message
 from operations.tasks import TASKS
+from tests.pg_locks import sessions_waiting_on
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -47,16 +48,6 @@ def database_url() -> str:
     db = connection.settings_dict
     credentials = quote(db["USER"] or "postgres") + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def lock_waiters(connection: psycopg.Connection) -> int:
-    """How many other sessions wait for a lock this connection holds."""
-    row = connection.execute(
-        # pg_locks is read live (pg_stat_activity would be a snapshot for the rest of the transaction).
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND %s = ANY(pg_blocking_pids(pid))",
-        [connection.info.backend_pid],
-    ).fetchone()
-    return row[0]
 
 
 class Worker:
@@ -176,7 +167,7 @@ def test_a_worker_killed_mid_task_runs_it_again_without_duplicate_mail(
         claimed = Booking.objects.filter(pk=first.pk, reminder_d7_sent_at__isnull=False)
         assert wait_for(claimed.exists, DELIVERY_TIMEOUT), worker.log
         # The task is now blocked on the second row: a session of the worker waits for our lock.
-        assert wait_for(lambda: lock_waiters(blocker) > 0, DELIVERY_TIMEOUT), worker.log
+        assert wait_for(lambda: sessions_waiting_on(blocker.cursor()) > 0, DELIVERY_TIMEOUT), worker.log
         os.kill(child, signal.SIGKILL)
         assert wait_for(lambda: "WorkerLostError" in worker.log or "signal 9" in worker.log, 30), worker.log
         blocker.rollback()

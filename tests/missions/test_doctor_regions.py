@@ -23,6 +23,7 @@ from sites import reference
 from sites.models import Zone
 from tests import factories as f
 from tests.conftest import OTHER_REGION
+from tests.pg_locks import sessions_waiting_on
 
 
 def rule() -> set[tuple[int, int]]:
@@ -260,15 +261,6 @@ def test_refresh_of_many_doctors_is_a_fixed_number_of_statements(other_zone, dja
 # --- a zone withdrawn while a booking in it is made (PostgreSQL, real threads) ----------------------------------------
 
 
-def sessions_waiting_on_me() -> int:
-    """How many other sessions wait for a lock this thread's connection holds (pg_locks is read live)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_zone_withdrawn_while_a_booking_in_it_is_written_keeps_the_region():
@@ -290,7 +282,9 @@ def test_a_zone_withdrawn_while_a_booking_in_it_is_written_keeps_the_region():
                 # The withdrawal runs now, before this commits: it waits for the doctor's lock (or, without the
                 # lock, it is over).
                 deadline = time.monotonic() + 30
-                while not (withdrawn.is_set() or sessions_waiting_on_me()) and time.monotonic() < deadline:
+                while (
+                    not (withdrawn.is_set() or sessions_waiting_on(connection.cursor())) and time.monotonic() < deadline
+                ):
                     time.sleep(0.02)
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
